@@ -1,0 +1,116 @@
+"""The command line: `python build.py [build|check|status|serve] ...`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("build", "check", "status", "serve")
+
+
+def main(argv=None) -> int:
+    """Run one command and return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
+        argv.insert(0, "build")
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="build.py", description="Build the bilingual site from content/.")
+    commands = top.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="build the site into public/ (the default command)")
+    _common(build)
+    build.add_argument("--output", metavar="DIR", help="where to write the site (default: public/)")
+    build.add_argument("--base-url", metavar="URL", help="the URL the site is served from, e.g. "
+                       "https://example.org/fentanyl/ (default: base_url in site.toml)")
+    build.set_defaults(run=run_build)
+    check = commands.add_parser("check", help="run every content check without writing anything")
+    _common(check)
+    check.add_argument("--json", action="store_true", help="print the diagnostics as JSON")
+    check.set_defaults(run=run_check)
+    for name, module in (("status", "status"), ("serve", "serve")):
+        sub = commands.add_parser(name, help=f"see `python build.py {name} --help`", add_help=False)
+        sub.add_argument("rest", nargs=argparse.REMAINDER)
+        sub.set_defaults(run=lambda args, module=module: _delegate(module, args.rest))
+    return top
+
+
+def _common(sub):
+    sub.add_argument("--content", metavar="DIR", help="the content folder (default: content/)")
+    sub.add_argument("--strict", action="store_true", help="fail on warnings too (use in CI)")
+
+
+def _delegate(module: str, rest) -> int:
+    from importlib import import_module
+    return import_module(f"puente.{module}").main(rest)
+
+
+def load(args, **overrides):
+    """Load the configuration for a command; print why and return None when it cannot be used."""
+    from .config import ConfigError, find_project_root, load_config
+    root = find_project_root(os.getcwd())
+    try:
+        return load_config(root, content=getattr(args, "content", None), output=getattr(args, "output", None),
+                           base_url=getattr(args, "base_url", None), **overrides)
+    except ConfigError as exc:
+        print_diagnostics(exc.diagnostics)
+        return None
+
+
+def run_build(args) -> int:
+    from .pipeline import build
+    config = load(args)
+    if config is None:
+        return EXIT_USAGE if args.base_url else EXIT_CONTENT
+    result = build(config, strict=args.strict)
+    print_diagnostics(result.diagnostics)
+    print(summary(config, result, args.strict))
+    if any(d.code == "unsafe-output" for d in result.diagnostics):
+        return EXIT_USAGE
+    return EXIT_CONTENT if result.failed(args.strict) else EXIT_OK
+
+
+def run_check(args) -> int:
+    import json
+    from .pipeline import build
+    config = load(args)
+    if config is None:
+        return EXIT_CONTENT
+    result = build(config, strict=args.strict, write=False)
+    if args.json:
+        print(json.dumps({"diagnostics": [d.as_dict() for d in result.diagnostics],
+                          "errors": _count(result.diagnostics, "error"),
+                          "warnings": _count(result.diagnostics, "warning")}, ensure_ascii=False, indent=2))
+    else:
+        print_diagnostics(result.diagnostics)
+        print(f"checked {len(result.site.pages) if result.site else 0} pages: "
+              f"{_count(result.diagnostics, 'error')} errors, {_count(result.diagnostics, 'warning')} warnings",
+              file=sys.stderr)
+    return EXIT_CONTENT if result.failed(args.strict) else EXIT_OK
+
+
+def print_diagnostics(diagnostics, stream=None):
+    for diagnostic in diagnostics:
+        print(diagnostic, file=stream or sys.stderr)
+
+
+def _count(diagnostics, level: str) -> int:
+    return sum(1 for d in diagnostics if d.level == level)
+
+
+def summary(config, result, strict: bool) -> str:
+    """One line: pages per language, warnings, errors, seconds, and where the site went."""
+    counts = ", ".join(f"{len(result.site.pages_in(lang)) if result.site else 0} {lang}" for lang in config.langs)
+    errors, warnings = _count(result.diagnostics, "error"), _count(result.diagnostics, "warning")
+    outcome = (f"wrote {config.relative(config.output_dir)}" if result.written
+               else f"nothing written, {config.relative(config.output_dir)} left as it was")
+    failed = " (--strict: warnings fail the build)" if strict and warnings and not errors else ""
+    return (f"{'built' if result.written else 'failed'}: {counts} pages, {errors} errors, {warnings} warnings "
+            f"in {result.seconds:.2f} s; {outcome}{failed}")

@@ -1,0 +1,280 @@
+"""Stage 3a: Markdown body -> HTML fragment, with site links rewritten and citations numbered."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from difflib import get_close_matches
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import markdown
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+
+from .model import ERROR, WARNING, Diagnostic, Link, Page
+from .slug import slugify
+
+EXTENSIONS = ("extra", "toc", "admonition", "sane_lists")
+CITATION = r"\[(@[\w.:-]+(?:\s*;\s*@[\w.:-]+)*)\]"
+ALIGN = re.compile(r"text-align:\s*(left|right|center)")
+DECORATIVE = "decorative"
+"""The class that declares an image purely decorative: `![](/images/line.png){.decorative}`."""
+
+
+def markdown_fingerprint() -> str:
+    """Describe the Markdown configuration, for cache keys: a change re-renders every page."""
+    return f"markdown={markdown.__version__};ext={','.join(EXTENSIONS)};slugify=es-ny;cite=1"
+
+
+@dataclass(frozen=True)
+class LinkMap:
+    """What link rewriting needs to know about the whole site, and nothing more (cheap to send to workers)."""
+
+    base_path: str
+    page_urls: dict
+    """(lang, rel_path) -> site-relative URL, for links to .md files."""
+    urls: frozenset
+    """Every page URL."""
+    static_files: frozenset
+    """Every file in static/, as '/'-separated paths: `images/a.png`."""
+    source_ids: frozenset
+    allow_raw_html: bool = False
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """The HTML of a page body with what was found while converting it."""
+
+    html: str
+    heading_ids: frozenset
+    headings: tuple
+    links: tuple
+    citations: tuple
+    diagnostics: tuple
+
+
+class Converter:
+    """A reusable Markdown instance (building one costs ~30 ms; reset() costs nothing)."""
+
+    def __init__(self, link_map: LinkMap):
+        self.link_map = link_map
+        self.site = SiteExtension(link_map)
+        self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.site], output_format="html",
+                                    extension_configs={"toc": {"slugify": slugify}})
+
+    def convert(self, page: Page) -> Fragment:
+        """Convert one page body."""
+        self.md.reset()
+        self.site.begin(page)
+        html = self.md.convert(page.body)
+        state = self.site.state
+        raw_html = [block for block in self.md.htmlStash.rawHtmlBlocks if isinstance(block, str)]
+        state.diagnostics.extend(_raw_html_problems(page, raw_html))
+        if not self.link_map.allow_raw_html:
+            html = sanitize(html)
+        html = add_noopener(html)
+        return Fragment(html, frozenset(state.heading_ids), tuple(state.headings), tuple(state.links),
+                        tuple(state.citations), tuple(state.diagnostics))
+
+
+class PageState:
+    """What the extension collects while converting one page."""
+
+    def __init__(self, page: Page | None):
+        self.page = page
+        self.lines = page.body.split("\n") if page else []
+        self.heading_ids, self.headings, self.links, self.citations, self.diagnostics = set(), [], [], [], []
+
+    def line_of(self, needle: str) -> int | None:
+        """Return the source line of the first body line containing `needle`."""
+        for number, text in enumerate(self.lines):
+            if needle in text:
+                return self.page.body_line + number
+        return self.page.body_line if self.page else None
+
+    def problem(self, level: str, code: str, message: str, needle: str):
+        self.diagnostics.append(Diagnostic(level, code, message, self.page.source, self.line_of(needle)))
+
+
+class SiteExtension(Extension):
+    def __init__(self, link_map: LinkMap):
+        super().__init__()
+        self.link_map = link_map
+        self.state = PageState(None)
+
+    def begin(self, page: Page):
+        self.state = PageState(page)
+
+    def extendMarkdown(self, md):
+        md.registerExtension(self)
+        md.inlinePatterns.register(CitationPattern(CITATION, self), "citation", 175)
+        # Links exist only after 'inline' (20); heading ids only after 'toc' (5).
+        md.treeprocessors.register(LinkProcessor(md, self), "site_links", 15)
+        md.treeprocessors.register(HeadingProcessor(md, self), "site_headings", 4)
+
+
+class CitationPattern(InlineProcessor):
+    """`[@id]` and `[@a; @b]` become numbered links to the page's source list."""
+
+    def __init__(self, pattern, extension):
+        super().__init__(pattern)
+        self.extension = extension
+
+    def handleMatch(self, m, data):
+        import xml.etree.ElementTree as etree
+        state = self.extension.state
+        sup = etree.Element("sup", {"class": "cite"})
+        for key in (k.strip()[1:] for k in m.group(1).split(";")):
+            if key not in self.extension.link_map.source_ids:
+                hint = get_close_matches(key, sorted(self.extension.link_map.source_ids), n=1)
+                state.problem(ERROR, "unknown-source", f"citation [@{key}] is not in seeds/sources.yaml"
+                              + (f"; did you mean {hint[0]!r}?" if hint else ": add it there first"), "@" + key)
+                continue
+            if key not in state.citations:
+                state.citations.append(key)
+            number = state.citations.index(key) + 1
+            link = etree.SubElement(sup, "a", {"href": f"#source-{number}", "class": "cite-ref"})
+            link.text = f"[{number}]"
+        return sup, m.start(0), m.end(0)
+
+
+class LinkProcessor(Treeprocessor):
+    def __init__(self, md, extension):
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, root):
+        state, links = self.extension.state, self.extension.link_map
+        for element in root.iter():
+            if element.tag == "a" and element.get("href") is not None:
+                element.set("href", resolve(state, links, element.get("href"), "a"))
+            elif element.tag == "img":
+                element.set("src", resolve(state, links, element.get("src", ""), "img"))
+                check_alt(state, element)
+            style = element.get("style")
+            if style and ALIGN.search(style):  # inline styles would break a strict CSP
+                del element.attrib["style"]
+                element.set("class", f"align-{ALIGN.search(style).group(1)}")
+
+
+class HeadingProcessor(Treeprocessor):
+    def __init__(self, md, extension):
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, root):
+        state = self.extension.state
+        for element in root.iter():
+            if element.get("id"):
+                state.heading_ids.add(element.get("id"))
+            if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                text = "".join(element.itertext()).strip()
+                state.headings.append((int(element.tag[1]), text, state.line_of(text)))
+
+
+def resolve(state: PageState, links: LinkMap, href: str, tag: str) -> str:
+    """Check one link or image source and return the href to publish."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not href:
+        return href
+    page = state.page
+    if not parts.path:
+        state.links.append(Link("anchor", href, page.url, unquote(parts.fragment), state.line_of(href)))
+        return href
+    path = unquote(parts.path)
+    if path.endswith(".md"):
+        target = _md_target(page, path)
+        url = links.page_urls.get((page.lang, target))
+        if url is None:
+            candidates = [p for lang, p in links.page_urls if lang == page.lang]
+            hint = get_close_matches(target, candidates, n=1)
+            state.problem(ERROR, "broken-link", f"link to {href!r}: there is no page content/{page.lang}/{target}"
+                          + (f"; did you mean {_relative_hint(page, hint[0])!r}?" if hint else ""), href)
+            return href
+        return _publish(state, links, "page", href, url, parts)
+    return _resolve_path(state, links, href, path, parts, tag)
+
+
+def _resolve_path(state, links, href, path, parts, tag) -> str:
+    base = links.base_path
+    site_path = "/" + path[len(base):] if path.startswith(base) and base != "/" else path
+    if site_path.startswith("/"):
+        for url in (site_path, site_path.rstrip("/") + "/"):
+            if url in links.urls:
+                return _publish(state, links, "page", href, url, parts)
+        static = site_path.lstrip("/")
+    else:
+        static = posixpath.normpath(path)
+    if static in links.static_files:
+        return _publish(state, links, "static", href, "/" + static, parts)
+    what = "image" if tag == "img" else "link"
+    state.problem(ERROR, "missing-image" if tag == "img" else "broken-link",
+                  f"{what} {href!r} points to nothing: link pages as their .md file (naloxona.md) or their URL "
+                  f"(/es/naloxona/), and files as their path in static/ (/images/photo.png)", href)
+    return href
+
+
+def _publish(state, links, kind, href, url, parts) -> str:
+    state.links.append(Link(kind, href, url, unquote(parts.fragment), state.line_of(href)))
+    return urlunsplit(("", "", links.base_path + url.lstrip("/"), parts.query, parts.fragment))
+
+
+def _md_target(page: Page, path: str) -> str:
+    if path.startswith("/"):
+        path = path.lstrip("/")
+        return path[len(page.lang) + 1:] if path.startswith(page.lang + "/") else path
+    return posixpath.normpath(posixpath.join(posixpath.dirname(page.rel_path), path))
+
+
+def _relative_hint(page: Page, target: str) -> str:
+    return posixpath.relpath(target, posixpath.dirname(page.rel_path) or ".")
+
+
+def check_alt(state: PageState, img):
+    if (img.get("alt") or "").strip():
+        return
+    if DECORATIVE in (img.get("class") or "").split():
+        img.set("alt", "")
+        return
+    state.problem(ERROR, "missing-alt", f"image {img.get('src')!r} has no alt text: describe it in the brackets, "
+                  "![Naloxone nasal spray box](...), or mark a purely decorative image with {.decorative}",
+                  img.get("src") or "![")
+
+
+def _raw_html_problems(page: Page, blocks):
+    for block in blocks:
+        if re.search(r"<(a|img)\b", block, re.IGNORECASE):
+            line = next((page.body_line + i for i, text in enumerate(page.body.split("\n"))
+                         if block.strip().split("\n")[0][:40] in text), page.body_line)
+            yield Diagnostic(WARNING, "raw-html-link", "a link or image is written as raw HTML, so it is neither "
+                             "rewritten nor checked: write it in Markdown, [text](page.md) or ![alt](/images/x.png)",
+                             page.source, line)
+
+
+TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl", "dt",
+        "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
+        "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "summary", "sup", "table",
+        "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "h1"}
+ATTRIBUTES = {"*": {"id", "class", "title", "lang", "dir"}, "a": {"href", "hreflang", "rel"},
+              "img": {"src", "alt", "width", "height", "loading"}, "td": {"colspan", "rowspan"},
+              "th": {"colspan", "rowspan", "scope"}, "ol": {"start", "type"}, "abbr": set()}
+
+
+def sanitize(html: str) -> str:
+    """Keep an allowlist of tags and attributes: no script, no on* handlers, no javascript: URLs."""
+    import nh3
+    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, link_rel=None,
+                     url_schemes={"http", "https", "mailto", "tel"}, generic_attribute_prefixes={"aria-"},
+                     clean_content_tags={"script", "style", "iframe", "object", "embed", "template"})
+
+
+def add_noopener(html: str) -> str:
+    """Give every link that opens a new tab rel="noopener", so the new page cannot reach this one."""
+    def fix(match):
+        tag = match.group(0)
+        if "rel=" in tag:
+            return tag if "noopener" in tag else re.sub(r'rel="', 'rel="noopener ', tag, count=1)
+        return tag[:-1] + ' rel="noopener">'
+    return re.sub(r"<a\b[^>]*\btarget=\"?_blank\"?[^>]*>", fix, html, flags=re.IGNORECASE)

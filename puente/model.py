@@ -1,0 +1,277 @@
+"""The values passed from stage to stage. Every one is frozen."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+ERROR = "error"
+WARNING = "warning"
+NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in the input, reported as `path:line: level: message [code]`."""
+
+    level: str
+    """`error`, `warning` or `note`."""
+    code: str
+    """A stable, kebab-case identifier, e.g. `broken-link`."""
+    message: str
+    path: str
+    """The file, relative to the project root and '/'-separated, e.g. `content/es/naloxona.md`."""
+    line: int | None = None
+    """1-based line in `path`, or None when the problem concerns the whole file."""
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message} [{self.code}]"
+
+    def as_dict(self) -> dict:
+        """Return the diagnostic as a JSON-ready dict."""
+        return {"path": self.path, "line": self.line, "level": self.level,
+                "code": self.code, "message": self.message}
+
+
+def has_errors(diagnostics, strict: bool = False) -> bool:
+    """Tell whether the diagnostics fail a build (warnings too under `strict`)."""
+    failing = {ERROR, WARNING} if strict else {ERROR}
+    return any(d.level in failing for d in diagnostics)
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language the site is published in."""
+
+    code: str
+    """The folder name and `<html lang>`, e.g. `es`."""
+    locale: str
+    """The full Babel/CLDR locale used for dates and Open Graph, e.g. `es_MX`."""
+    title: str
+    """The site title in this language."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated site settings (from `site.toml` and the command line)."""
+
+    root: str
+    """Absolute path of the project folder (holding site.toml)."""
+    config_path: str
+    """Absolute path of the config file."""
+    content_dir: str
+    """Absolute path of the content folder, holding one folder per language."""
+    output_dir: str
+    """Absolute path of the folder the site is written to."""
+    base_url: str
+    """Absolute URL the site is served from, always ending in '/'."""
+    languages: tuple[Language, ...]
+    default_lang: str
+    allow_raw_html: bool = False
+    """Keep raw HTML in Markdown as written (trusted authors only)."""
+    include_drafts: bool = False
+    """Publish draft pages (the preview does; `build` does not)."""
+    preview: bool = False
+    """Render for the live preview: draft markers and links to the compare view."""
+    readability: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    """Thresholds: `en_grade`, `en_emergency_grade`, `es_inflesz`, `es_emergency_inflesz`."""
+    review_months: int = 12
+    """A `reviewed` date older than this many months is a warning."""
+
+    @property
+    def langs(self) -> tuple[str, ...]:
+        return tuple(lang.code for lang in self.languages)
+
+    @property
+    def base_path(self) -> str:
+        """The URL path prefix of every internal link, e.g. `/fentanyl/`."""
+        from urllib.parse import urlsplit
+        return urlsplit(self.base_url).path or "/"
+
+    def language(self, code: str) -> Language:
+        return next(lang for lang in self.languages if lang.code == code)
+
+    def path(self, *parts: str) -> str:
+        """Return an absolute path below the project root."""
+        import os
+        return os.path.join(self.root, *parts)
+
+    def relative(self, path: str) -> str:
+        """Return `path` relative to the project root, '/'-separated, for diagnostics."""
+        import os
+        rel = os.path.relpath(path, self.root)
+        return rel.replace(os.sep, "/")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One Markdown source file with its parsed front matter."""
+
+    lang: str
+    source: str
+    """The file relative to the project root, '/'-separated: `content/es/naloxona.md`."""
+    rel_path: str
+    """The file relative to `content/<lang>/`: `guia/naloxona.md`."""
+    translation_key: str
+    """The language-neutral pairing key: the English rel_path without `.md`, unless overridden."""
+    url: str
+    """The site-relative URL path, without the base path: `/es/guia/naloxona/`."""
+    title: str
+    description: str
+    body: str
+    """The Markdown after the front matter."""
+    body_line: int
+    """The 1-based line of `source` where the body starts."""
+    order: int | None = None
+    reviewed: datetime.date | None = None
+    draft: bool = False
+    template: str = "page.html"
+    source_hash: str | None = None
+    """The stamp of the counterpart this translation was made from (see `status --mark`)."""
+    meta: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    """The raw front matter."""
+
+    @property
+    def is_home(self) -> bool:
+        return self.rel_path == "index.md"
+
+    @property
+    def is_section_index(self) -> bool:
+        return self.rel_path.endswith("/index.md")
+
+    @property
+    def section(self) -> str:
+        """The first folder below `content/<lang>/`, or '' for top-level pages."""
+        return self.rel_path.split("/")[0] if "/" in self.rel_path else ""
+
+
+class Site:
+    """Every page of every language, paired, with the queries templates and checks need."""
+
+    def __init__(self, config: Config, pages):
+        self.config = config
+        self.pages = tuple(sorted(pages, key=lambda p: (p.lang, p.url)))
+        self._by_key = MappingProxyType({(p.translation_key, p.lang): p for p in self.pages})
+        self._by_source = MappingProxyType({(p.lang, p.rel_path): p for p in self.pages})
+        self._by_url = MappingProxyType({p.url: p for p in self.pages})
+
+    def page(self, translation_key: str, lang: str) -> Page | None:
+        """Return the page with this key in this language, if it exists."""
+        return self._by_key.get((translation_key, lang))
+
+    def page_at(self, lang: str, rel_path: str) -> Page | None:
+        """Return the page whose file is `content/<lang>/<rel_path>`."""
+        return self._by_source.get((lang, rel_path))
+
+    def page_for_url(self, url: str) -> Page | None:
+        """Return the page served at this site-relative URL path."""
+        return self._by_url.get(url)
+
+    def pages_in(self, lang: str) -> tuple[Page, ...]:
+        return tuple(p for p in self.pages if p.lang == lang)
+
+    def home(self, lang: str) -> Page | None:
+        return self.page_at(lang, "index.md")
+
+    def alternates(self, page: Page) -> tuple[Page, ...]:
+        """Return the translations of `page` that exist, in language order (itself excluded)."""
+        found = (self.page(page.translation_key, lang) for lang in self.config.langs if lang != page.lang)
+        return tuple(p for p in found if p is not None)
+
+    def translation_keys(self) -> tuple[str, ...]:
+        return tuple(sorted({p.translation_key for p in self.pages}))
+
+    def navigation(self, lang: str) -> tuple[Page, ...]:
+        """Return the top-level pages and section indexes of `lang`, ordered by `order`.
+
+        Deeper pages are listed by their section's index, so navigation stays small on big sites.
+        """
+        top = [p for p in self.pages_in(lang)
+               if not p.is_home and ("/" not in p.rel_path or p.rel_path.count("/") == 1 and p.is_section_index)]
+        return tuple(sorted(top, key=nav_sort_key))
+
+    def section_pages(self, page: Page) -> tuple[Page, ...]:
+        """Return the pages a section index lists: the other pages in its folder."""
+        if not page.is_section_index:
+            return ()
+        folder = page.rel_path[: -len("index.md")]
+        members = [p for p in self.pages_in(page.lang)
+                   if p.rel_path.startswith(folder) and p is not page and p.rel_path.count("/") == folder.count("/")]
+        return tuple(sorted(members, key=nav_sort_key))
+
+
+def nav_sort_key(page: Page):
+    """Order pages by `order` (unordered last), then by title."""
+    return (page.order is None, page.order or 0, page.title.casefold(), page.url)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One entry of the source registry, `seeds/sources.yaml`."""
+
+    id: str
+    title: str
+    publisher: str
+    url: str
+    year: str
+    """The year or ISO date the source carries, as written."""
+    langs: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Helpline:
+    """One helpline of `seeds/helplines.yaml`."""
+
+    id: str
+    number: str
+    tel: str
+    names: Mapping[str, str]
+    hours: Mapping[str, str]
+    languages: Mapping[str, str]
+    countries: tuple[str, ...]
+    emergency_box: bool
+
+
+@dataclass(frozen=True)
+class Link:
+    """An internal link or image found in a rendered page."""
+
+    kind: str
+    """`page` (a Markdown or URL link to a page), `static` (a file from static/) or `anchor`."""
+    href: str
+    """The link as written."""
+    target_url: str
+    """The site-relative URL of the target page, or the static path."""
+    fragment: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What rendering one page produced, besides its HTML."""
+
+    page: Page
+    html: str
+    """The complete HTML document."""
+    content: str
+    """The HTML of the Markdown body alone."""
+    heading_ids: frozenset
+    headings: tuple
+    """(level, text, line) for each heading in the body."""
+    links: tuple[Link, ...]
+    citations: tuple[str, ...]
+    """The cited source ids, in order of first citation."""
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file of the built site."""
+
+    path: str
+    """Relative to the output folder, '/'-separated: `es/naloxona/index.html`."""
+    data: bytes

@@ -1,0 +1,90 @@
+"""Stage 5: write the outputs atomically, so a failed or killed build never touches the live site."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from .model import ERROR, Config, Diagnostic
+
+MARKER = ".puente-output"
+"""Written into every output folder, so a rebuild only ever replaces a folder this tool made."""
+TEMP_PREFIX = ".puente-tmp-"
+OLD_PREFIX = ".puente-old-"
+
+
+def output_problems(config: Config) -> list[Diagnostic]:
+    """Refuse an output folder that would overwrite the project or its sources."""
+    out = os.path.realpath(config.output_dir)
+    guarded = [config.root, config.content_dir, *(config.path(d) for d in ("templates", "locales", "static", "seeds"))]
+    for folder in guarded:
+        real = os.path.realpath(folder)
+        if out == real or _is_inside(real, out) or _is_inside(out, real) and folder != config.root:
+            return [Diagnostic(ERROR, "unsafe-output", f"refusing to write the site to {config.output_dir}: it "
+                               f"{'is' if out == real else 'overlaps'} {config.relative(folder) or '.'}, which "
+                               "holds your sources; choose another folder such as public/", "--output")]
+    if os.path.isdir(out) and os.listdir(out) and not os.path.exists(os.path.join(out, MARKER)):
+        return [Diagnostic(ERROR, "unsafe-output", f"refusing to replace {config.output_dir}: it is not empty and "
+                           "was not made by this tool; choose an empty or new folder", "--output")]
+    return []
+
+
+def _is_inside(path: str, folder: str) -> bool:
+    """Tell whether `path` lies strictly inside `folder`."""
+    return path != folder and os.path.commonpath([path, folder]) == folder
+
+
+def write_outputs(config: Config, outputs) -> tuple[int, int]:
+    """Write every output into a sibling temp folder, then swap it in; return (written, unchanged)."""
+    out = os.path.realpath(config.output_dir)
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    clean_leftovers(parent, os.path.basename(out))
+    temp = os.path.join(parent, f"{TEMP_PREFIX}{os.path.basename(out)}-{os.getpid()}")
+    written = unchanged = 0
+    for output in outputs:
+        target = os.path.join(temp, *output.path.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if _link_if_unchanged(os.path.join(out, *output.path.split("/")), target, output.data):
+            unchanged += 1
+            continue
+        with open(target, "wb") as f:
+            f.write(output.data)
+        written += 1
+    with open(os.path.join(temp, MARKER), "w") as f:
+        f.write("This folder is written by `python build.py`; it is replaced on every build.\n")
+    _swap(temp, out, parent)
+    return written, unchanged
+
+
+def _link_if_unchanged(previous: str, target: str, data: bytes) -> bool:
+    """Hard-link the previous file when its bytes are the same, so unchanged files are not rewritten."""
+    try:
+        if os.path.getsize(previous) != len(data):
+            return False
+        with open(previous, "rb") as f:
+            if f.read() != data:
+                return False
+        os.link(previous, target)
+        return True
+    except OSError:
+        return False
+
+
+def _swap(temp: str, out: str, parent: str):
+    old = os.path.join(parent, f"{OLD_PREFIX}{os.path.basename(out)}-{os.getpid()}")
+    if os.path.exists(out):
+        os.rename(out, old)
+    os.rename(temp, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def clean_leftovers(parent: str, name: str):
+    """Remove temp folders that a killed build left behind, first restoring the live one if the swap was cut short."""
+    entries = sorted(os.listdir(parent))
+    olds = [e for e in entries if e.startswith(f"{OLD_PREFIX}{name}-")]
+    if olds and not os.path.exists(os.path.join(parent, name)):
+        os.rename(os.path.join(parent, olds[0]), os.path.join(parent, name))
+    for entry in entries:
+        if entry.startswith((f"{TEMP_PREFIX}{name}-", f"{OLD_PREFIX}{name}-")):
+            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
