@@ -82,3 +82,58 @@ BILINGUAL = {
     "content/en/naloxone.md": page("Naloxone", "## How to use it\n\nSpray it.", order=2),
     "content/es/naloxona.md": page("Naloxona", "## Cómo usarla\n\nRocíela.", order=2, translation_key="naloxone"),
 }
+
+
+# Browser tests: Debian's Chromium through Playwright, never a downloaded browser.
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def require_browser_or_skip(reason: str):
+    """Skip with a reason, except where PUENTE_REQUIRE_BROWSER is set (CI), where a missing browser fails."""
+    if os.environ.get("PUENTE_REQUIRE_BROWSER"):
+        pytest.fail(f"{reason}, and PUENTE_REQUIRE_BROWSER is set, so browser tests may not skip")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian Chromium driven by Playwright, shared by the session."""
+    path = chromium_path()
+    if path is None:
+        require_browser_or_skip("Chromium is not installed (sudo apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_browser_or_skip("Playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def static_server():
+    """Serve a folder over HTTP on a free loopback port: `url = static_server(folder)`."""
+    import functools
+    import http.server
+    import threading
+    servers = []
+
+    def start(folder) -> str:
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *args: None
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
