@@ -45,6 +45,16 @@ def parser() -> argparse.ArgumentParser:
 def _common(sub):
     sub.add_argument("--content", metavar="DIR", help="the content folder (default: content/)")
     sub.add_argument("--strict", action="store_true", help="fail on warnings too (use in CI)")
+    sub.add_argument("--cache", metavar="DIR", help="where to keep the build cache (default: .cache/)")
+    sub.add_argument("--no-cache", action="store_true", help="build cold, without reading or writing the cache")
+    sub.add_argument("--jobs", type=int, metavar="N", help="worker processes for big sites (default: one per core)")
+
+
+def cache_dir(config, args) -> str | None:
+    """The cache folder the command line asks for: --cache DIR, none with --no-cache, else .cache/."""
+    if args.no_cache:
+        return None
+    return os.path.abspath(args.cache) if args.cache else config.path(".cache")
 
 
 def _delegate(module: str, rest) -> int:
@@ -69,7 +79,7 @@ def run_build(args) -> int:
     config = load(args)
     if config is None:
         return EXIT_USAGE if args.base_url else EXIT_CONTENT
-    result = build(config, strict=args.strict)
+    result = build(config, strict=args.strict, cache_dir=cache_dir(config, args), processes=args.jobs)
     print_diagnostics(result.diagnostics)
     print(summary(config, result, args.strict))
     if any(d.code == "unsafe-output" for d in result.diagnostics):
@@ -83,7 +93,8 @@ def run_check(args) -> int:
     config = load(args)
     if config is None:
         return EXIT_CONTENT
-    result = build(config, strict=args.strict, write=False)
+    result = build(config, strict=args.strict, write=False, cache_dir=cache_dir(config, args),
+                   processes=args.jobs)
     if args.json:
         print(json.dumps({"diagnostics": [d.as_dict() for d in result.diagnostics],
                           "errors": _count(result.diagnostics, "error"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from difflib import get_close_matches
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -13,7 +12,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from .model import ERROR, WARNING, Diagnostic, Link, Page
+from .model import ERROR, WARNING, Diagnostic, Fragment, Link, LinkMap, Page
 from .slug import slugify
 
 EXTENSIONS = ("extra", "toc", "admonition", "sane_lists")
@@ -26,33 +25,6 @@ DECORATIVE = "decorative"
 def markdown_fingerprint() -> str:
     """Describe the Markdown configuration, for cache keys: a change re-renders every page."""
     return f"markdown={markdown.__version__};ext={','.join(EXTENSIONS)};slugify=es-ny;cite=1"
-
-
-@dataclass(frozen=True)
-class LinkMap:
-    """What link rewriting needs to know about the whole site, and nothing more (cheap to send to workers)."""
-
-    base_path: str
-    page_urls: dict
-    """(lang, rel_path) -> site-relative URL, for links to .md files."""
-    urls: frozenset
-    """Every page URL."""
-    static_files: frozenset
-    """Every file in static/, as '/'-separated paths: `images/a.png`."""
-    source_ids: frozenset
-    allow_raw_html: bool = False
-
-
-@dataclass(frozen=True)
-class Fragment:
-    """The HTML of a page body with what was found while converting it."""
-
-    html: str
-    heading_ids: frozenset
-    headings: tuple
-    links: tuple
-    citations: tuple
-    diagnostics: tuple
 
 
 class Converter:
@@ -75,8 +47,10 @@ class Converter:
         if not self.link_map.allow_raw_html:
             html = sanitize(html)
         html = add_noopener(html)
+        from .cache import digest
         return Fragment(html, frozenset(state.heading_ids), tuple(state.headings), tuple(state.links),
-                        tuple(state.citations), tuple(state.diagnostics))
+                        tuple(state.citations), tuple(state.diagnostics), tuple(state.lookups),
+                        digest(html, state.citations))
 
 
 class PageState:
@@ -86,6 +60,12 @@ class PageState:
         self.page = page
         self.lines = page.body.split("\n") if page else []
         self.heading_ids, self.headings, self.links, self.citations, self.diagnostics = set(), [], [], [], []
+        self.lookups = []
+
+    def ask(self, kind: str, key, answer):
+        """Record a question about the rest of the site, so the cache can tell when its answer changes."""
+        self.lookups.append((kind, key, answer))
+        return answer
 
     def line_of(self, needle: str) -> int | None:
         """Return the source line of the first body line containing `needle`."""
@@ -127,7 +107,7 @@ class CitationPattern(InlineProcessor):
         state = self.extension.state
         sup = etree.Element("sup", {"class": "cite"})
         for key in (k.strip()[1:] for k in m.group(1).split(";")):
-            if key not in self.extension.link_map.source_ids:
+            if not state.ask("source", key, key in self.extension.link_map.source_ids):
                 hint = get_close_matches(key, sorted(self.extension.link_map.source_ids), n=1)
                 state.problem(ERROR, "unknown-source", f"citation [@{key}] is not in seeds/sources.yaml"
                               + (f"; did you mean {hint[0]!r}?" if hint else ": add it there first"), "@" + key)
@@ -186,7 +166,7 @@ def resolve(state: PageState, links: LinkMap, href: str, tag: str) -> str:
     path = unquote(parts.path)
     if path.endswith(".md"):
         target = _md_target(page, path)
-        url = links.page_urls.get((page.lang, target))
+        url = state.ask("page", (page.lang, target), links.page_urls.get((page.lang, target)))
         if url is None:
             candidates = [p for lang, p in links.page_urls if lang == page.lang]
             hint = get_close_matches(target, candidates, n=1)
@@ -202,12 +182,12 @@ def _resolve_path(state, links, href, path, parts, tag) -> str:
     site_path = "/" + path[len(base):] if path.startswith(base) and base != "/" else path
     if site_path.startswith("/"):
         for url in (site_path, site_path.rstrip("/") + "/"):
-            if url in links.urls:
+            if state.ask("url", url, url in links.urls):
                 return _publish(state, links, "page", href, url, parts)
         static = site_path.lstrip("/")
     else:
         static = posixpath.normpath(path)
-    if static in links.static_files:
+    if state.ask("static", static, static in links.static_files):
         return _publish(state, links, "static", href, "/" + static, parts)
     what = "image" if tag == "img" else "link"
     state.problem(ERROR, "missing-image" if tag == "img" else "broken-link",
@@ -278,3 +258,4 @@ def add_noopener(html: str) -> str:
             return tag if "noopener" in tag else re.sub(r'rel="', 'rel="noopener ', tag, count=1)
         return tag[:-1] + ' rel="noopener">'
     return re.sub(r"<a\b[^>]*\btarget=\"?_blank\"?[^>]*>", fix, html, flags=re.IGNORECASE)
+

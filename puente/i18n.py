@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -14,32 +15,55 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
 
 @dataclass(frozen=True)
 class Catalogs:
-    """The translations per language (None for the source language, English)."""
+    """The compiled catalogs per language (None for the source language, English, or a missing one)."""
 
-    translations: dict
-    """lang -> babel.support.Translations or None."""
+    compiled: dict
+    """lang -> the catalog compiled to .mo bytes in memory, or None."""
+    digests: dict
+    """lang -> digest of the .po file, so the cache knows which pages a catalog change affects."""
+
+    @functools.cached_property
+    def translations(self) -> dict:
+        """lang -> gettext translations, made only when a template is rendered."""
+        import gettext
+        return {lang: gettext.GNUTranslations(io.BytesIO(mo)) if mo else None for lang, mo in self.compiled.items()}
 
 
 def catalog_path(config: Config, lang: str) -> str:
     return config.path("locales", lang, "LC_MESSAGES", "messages.po")
 
 
-def load_catalogs(config: Config) -> tuple[Catalogs, tuple[Diagnostic, ...]]:
+def load_catalogs(config: Config, cache=None) -> tuple[Catalogs, tuple[Diagnostic, ...]]:
     """Read `locales/<lang>/LC_MESSAGES/messages.po` for every non-English language."""
     diagnostics = []
-    translations = {}
+    compiled, digests = {}, {}
     if not os.path.isdir(config.path("locales")):
         diagnostics.append(Diagnostic(ERROR, "missing-folder", "the locales/ folder is missing: it holds the "
                                       "translated UI strings (see README, 'Translating UI strings')", "locales"))
-        return Catalogs({}), tuple(diagnostics)
+        return Catalogs({}, {}), tuple(diagnostics)
     for lang in config.langs:
         if lang == "en":
-            translations[lang] = None
+            compiled[lang], digests[lang] = None, ""
             continue
-        catalog, problems = read_catalog(config, lang)
-        diagnostics.extend(problems)
-        translations[lang] = _to_translations(catalog) if catalog is not None else None
-    return Catalogs(translations), tuple(diagnostics)
+        digests[lang] = _file_digest(catalog_path(config, lang))
+        found = cache.get("values", ("catalog", lang, digests[lang])) if cache else None
+        if found is None:
+            catalog, problems = read_catalog(config, lang)
+            found = (_compile(catalog) if catalog is not None else None, tuple(problems))
+            if cache:
+                cache.put("values", ("catalog", lang, digests[lang]), found)
+        compiled[lang] = found[0]
+        diagnostics.extend(found[1])
+    return Catalogs(compiled, digests), tuple(diagnostics)
+
+
+def _file_digest(path: str) -> str:
+    from .cache import digest
+    try:
+        with open(path, "rb") as f:
+            return digest(f.read())
+    except OSError:
+        return "missing"
 
 
 def read_catalog(config: Config, lang: str):
@@ -91,10 +115,8 @@ def _placeholders(text: str) -> set:
     return {a or b for a, b in PLACEHOLDER.findall(text or "")}
 
 
-def _to_translations(catalog):
+def _compile(catalog) -> bytes:
     from babel.messages.mofile import write_mo
-    from babel.support import Translations
     buffer = io.BytesIO()
     write_mo(buffer, catalog)  # fuzzy entries are left out, so their English msgid shows
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    return buffer.getvalue()

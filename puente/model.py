@@ -102,7 +102,11 @@ class Config:
     def relative(self, path: str) -> str:
         """Return `path` relative to the project root, '/'-separated, for diagnostics."""
         import os
-        rel = os.path.relpath(path, self.root)
+        prefix = self.root.rstrip(os.sep) + os.sep
+        if path.startswith(prefix) and os.sep + ".." not in path:  # the common case, without relpath's cost
+            rel = path[len(prefix):]
+        else:
+            rel = os.path.relpath(path, self.root)
         return rel.replace(os.sep, "/")
 
 
@@ -133,6 +137,8 @@ class Page:
     """The stamp of the counterpart this translation was made from (see `status --mark`)."""
     meta: Mapping = field(default_factory=lambda: MappingProxyType({}))
     """The raw front matter."""
+    source_digest: str = ""
+    """A digest of the file's bytes (set by the loader), so later stages need not hash the body again."""
 
     @property
     def is_home(self) -> bool:
@@ -157,6 +163,7 @@ class Site:
         self._by_key = MappingProxyType({(p.translation_key, p.lang): p for p in self.pages})
         self._by_source = MappingProxyType({(p.lang, p.rel_path): p for p in self.pages})
         self._by_url = MappingProxyType({p.url: p for p in self.pages})
+        self._navigation = {}
 
     def page(self, translation_key: str, lang: str) -> Page | None:
         """Return the page with this key in this language, if it exists."""
@@ -188,10 +195,13 @@ class Site:
         """Return the top-level pages and section indexes of `lang`, ordered by `order`.
 
         Deeper pages are listed by their section's index, so navigation stays small on big sites.
+        Every page shows it, so it is worked out once per language, not once per page.
         """
-        top = [p for p in self.pages_in(lang)
-               if not p.is_home and ("/" not in p.rel_path or p.rel_path.count("/") == 1 and p.is_section_index)]
-        return tuple(sorted(top, key=nav_sort_key))
+        if lang not in self._navigation:
+            top = [p for p in self.pages_in(lang) if not p.is_home and
+                   ("/" not in p.rel_path or p.rel_path.count("/") == 1 and p.is_section_index)]
+            self._navigation[lang] = tuple(sorted(top, key=nav_sort_key))
+        return self._navigation[lang]
 
     def section_pages(self, page: Page) -> tuple[Page, ...]:
         """Return the pages a section index lists: the other pages in its folder."""
@@ -275,3 +285,46 @@ class Output:
     path: str
     """Relative to the output folder, '/'-separated: `es/naloxona/index.html`."""
     data: bytes
+
+
+@dataclass(frozen=True)
+class LinkMap:
+    """What link rewriting needs to know about the whole site, and nothing more (cheap to send to workers)."""
+
+    base_path: str
+    page_urls: dict
+    """(lang, rel_path) -> site-relative URL, for links to .md files."""
+    urls: frozenset
+    """Every page URL."""
+    static_files: frozenset
+    """Every file in static/, as '/'-separated paths: `images/a.png`."""
+    source_ids: frozenset
+    allow_raw_html: bool = False
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """The HTML of a page body with what was found while converting it."""
+
+    html: str
+    heading_ids: frozenset
+    headings: tuple
+    links: tuple
+    citations: tuple
+    diagnostics: tuple
+    lookups: tuple = ()
+    """(kind, key, answer) for every question asked of the LinkMap: a cached fragment stays valid while
+    every answer is unchanged."""
+    digest: str = ""
+    """A digest of `html` and `citations`, so a page's render key need not hash its HTML again."""
+
+
+def answers_hold(link_map: LinkMap, lookups) -> bool:
+    """Tell whether every question a cached fragment asked still gets the same answer."""
+    questions = {
+        "source": lambda key: key in link_map.source_ids,
+        "page": lambda key: link_map.page_urls.get(key),
+        "url": lambda key: key in link_map.urls,
+        "static": lambda key: key in link_map.static_files,
+    }
+    return all(questions[kind](key) == answer for kind, key, answer in lookups)

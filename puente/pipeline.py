@@ -5,16 +5,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from .cache import open_cache
 from .check import run_checks
 from .config import Config
 from .i18n import load_catalogs
 from .load import load_pages
 from .model import Diagnostic, Output, Rendered, Site, has_errors
 from .pair import pair_translations
-from .render import Renderer, collect_assets, render_pages
+from .render import Renderer, ThemeLoader, collect_assets, render_pages
 from .seeds import load_seeds
-from .sitefiles import render_site_files
-from .theme import load_theme
 from .write import output_problems, write_outputs
 
 
@@ -33,41 +32,69 @@ class BuildResult:
         return has_errors(self.diagnostics, strict)
 
 
-def build(config: Config, *, strict: bool = False, write: bool = True, processes: int | None = None) -> BuildResult:
-    """Build the whole site; write it only when nothing failed."""
+def build(config: Config, *, strict: bool = False, write: bool = True, processes: int | None = None,
+          cache_dir: str | None = None) -> BuildResult:
+    """Build the whole site; write it only when nothing failed. `cache_dir=None` builds cold."""
     started = time.perf_counter()
-    diagnostics = list(output_problems(config)) if write else []
-    pages, found = load_pages(config)
+    cache, diagnostics = open_cache(config, cache_dir)
+    diagnostics = [*diagnostics, *(output_problems(config) if write else ())]
+    pages, found = load_pages(config, cache)
     diagnostics += found
     site, found = pair_translations(config, pages)
     diagnostics += found
     seeds, found = load_seeds(config)
     diagnostics += found
-    catalogs, found = load_catalogs(config)
+    catalogs, found = load_catalogs(config, cache)
     diagnostics += found
-    theme, found = load_theme(config, catalogs)
-    diagnostics += found
-    if theme is None or has_errors(found):
-        return BuildResult(tuple(diagnostics), site, seconds=time.perf_counter() - started)
-    assets = collect_assets(config)
-    rendered = render_pages(Renderer(site, seeds, theme, assets), processes)
+    theme = ThemeLoader(lambda: _load_theme(config, catalogs))
+    renderer = Renderer(site, seeds, theme, collect_assets(config), catalogs)
+    rendered = render_pages(renderer, cache, processes)
     diagnostics += [d for r in rendered for d in r.diagnostics]
     diagnostics += run_checks(site, rendered, seeds)
-    outputs = site_outputs(site, theme, assets, seeds, rendered, diagnostics)
+    outputs, found = site_outputs(renderer, rendered, cache)
+    diagnostics += found
+    if theme.was_loaded:
+        diagnostics += theme.loaded[1]
+    diagnostics = list(dict.fromkeys(diagnostics))  # a broken base template is reported once, not per page
     done = BuildResult(tuple(diagnostics), site, rendered, tuple(outputs), time.perf_counter() - started)
     if write and not done.failed(strict):
-        write_outputs(config, outputs)
+        write_outputs(config, outputs, cache)
         done = BuildResult(done.diagnostics, site, rendered, done.outputs, time.perf_counter() - started, True)
+    cache.save()
     return done
 
 
-def site_outputs(site, theme, assets, seeds, rendered, diagnostics) -> list[Output]:
+def _load_theme(config, catalogs):
+    from .theme import load_theme
+    return load_theme(config, catalogs)
+
+
+def site_outputs(renderer: Renderer, rendered, cache) -> tuple[list[Output], list[Diagnostic]]:
     """Collect every file of the finished site, in path order."""
-    from .render import template_problem
     outputs = [Output(r.page.url.lstrip("/") + "index.html", r.html.encode()) for r in rendered if r.html]
+    files, problems = site_files(renderer, cache)
+    return sorted([*outputs, *files, *renderer.assets.outputs()], key=lambda o: o.path), problems
+
+
+def site_files(renderer: Renderer, cache) -> tuple[list[Output], list[Diagnostic]]:
+    """The landing page, 404, sitemap, robots.txt and _headers, reused while nothing they show changed."""
+    from .cache import digest
+    from .render import template_problem
+    site = renderer.site
+    key = digest("site-files", [renderer.signature(lang) for lang in site.config.langs], renderer.templates,
+                 [(p.lang, p.url, p.translation_key, p.title, p.reviewed, p.rel_path) for p in site.pages],
+                 renderer.seeds.helplines, site.config.base_url)
+    found = cache.get("values", key) if cache else None
+    if found is not None:
+        return found, []
+    theme, _ = renderer.theme_loader.loaded
+    if theme is None:
+        return [], []
     try:
-        outputs += render_site_files(site, theme, assets, seeds)
+        from .sitefiles import render_site_files
+        files = render_site_files(site, theme, renderer.assets, renderer.seeds)
     except Exception as exc:  # a broken landing or 404 template is the user's to fix, reported like any other
-        diagnostics.append(template_problem(site.config, exc))
-    outputs += assets.outputs()
-    return sorted(outputs, key=lambda o: o.path)
+        return [], [template_problem(site.config, exc)]
+    if cache:
+        cache.put("values", key, files)
+    return files, []

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 import traceback
 from dataclasses import dataclass
 
-from .convert import Converter, LinkMap
-from .model import ERROR, Config, Diagnostic, Output, Page, Rendered, Site
+from .cache import digest
+from .model import (ERROR, Config, Diagnostic, Fragment, LinkMap, Output, Page, Rendered, Site,
+                    answers_hold, has_errors)
 
 PARALLEL_THRESHOLD = 50
 """Below this many pages, starting worker processes costs more than it saves."""
@@ -69,8 +72,9 @@ def template_problem(config: Config, exc: Exception) -> Diagnostic:
 class Renderer:
     """Everything needed to render any page; built once and shared with worker processes by fork."""
 
-    def __init__(self, site: Site, seeds, theme, assets: Assets):
-        self.site, self.seeds, self.theme, self.assets = site, seeds, theme, assets
+    def __init__(self, site: Site, seeds, theme_loader, assets: Assets, catalogs):
+        self.site, self.seeds, self.assets, self.catalogs = site, seeds, assets, catalogs
+        self.theme_loader = theme_loader
         config = site.config
         self.link_map = LinkMap(
             base_path=config.base_path,
@@ -80,55 +84,188 @@ class Renderer:
             source_ids=frozenset(seeds.sources),
             allow_raw_html=config.allow_raw_html,
         )
+        self.templates = template_digests(config.path("templates"))
         self._converter = None
+        self._signatures = {}
 
     @property
-    def converter(self) -> Converter:
+    def converter(self):
         if self._converter is None:
+            from .convert import Converter  # Markdown is imported only when a page must be converted
             self._converter = Converter(self.link_map)
         return self._converter
 
-    def render_page(self, page: Page, cited=()) -> Rendered:
-        """Convert and template one page; errors become diagnostics, never exceptions."""
-        fragment = self.converter.convert(page)
+    def fragment_key(self, page: Page) -> str:
+        """What a page's Markdown conversion depends on, besides the answers recorded in its lookups."""
+        config = self.site.config
+        return digest(page.lang, page.rel_path, page.source, page.url, page.body_line,
+                      page.source_digest or page.body, config.base_path, config.allow_raw_html)
+
+    def html_key(self, page: Page, fragment: Fragment, cited=()) -> str:
+        """Everything a page's finished HTML depends on: change any of it and the page is re-rendered."""
+        site = self.site
+        switcher = [(p.lang, p.url, p.title) for p in site.alternates(page)]
+        homes = [(lang, h.url if h else None) for lang in site.config.langs for h in [site.home(lang)]]
+        section = [(p.url, p.title) for p in site.section_pages(page)]
+        sources = [self.seeds.sources[k] for k in (*fragment.citations, *cited) if k in self.seeds.sources]
+        return digest(self.signature(page.lang), self.templates.get(page.template, "missing"), page.url,
+                      page.title, page.description, page.reviewed, page.draft, page.translation_key,
+                      page.rel_path, page.lang, sorted(page.meta.items(), key=str), switcher, homes, section,
+                      fragment.digest or fragment.html, tuple(cited), sources)
+
+    def signature(self, lang: str) -> str:
+        """What every page of `lang` shows: settings, navigation, catalog, helplines and asset names."""
+        if lang not in self._signatures:
+            site, config = self.site, self.site.config
+            nav = [(p.url, p.title, p.order) for p in site.navigation(lang)]
+            home = site.home(lang)
+            self._signatures[lang] = digest(config.base_url, config.languages, config.default_lang,
+                                            config.preview, nav, (home.url, home.title) if home else None,
+                                            self.catalogs.digests.get(lang), self.seeds.helplines,
+                                            sorted(self.assets.published.items()))
+        return self._signatures[lang]
+
+    def render_page(self, page: Page, cited=(), fragment: Fragment | None = None) -> tuple[Rendered, Fragment]:
+        """Convert (unless given the fragment) and template one page; errors become diagnostics."""
+        if fragment is None:
+            fragment = self.converter.convert(page)
+        theme, _ = self.theme_loader.loaded  # its own problems are reported once, by the pipeline
+        if theme is None:
+            return rendered_from(page, "", fragment, fragment.diagnostics), fragment
         try:
-            html = self.theme.render_page(self, page, fragment, cited)
+            html = theme.render_page(self, page, fragment, cited)
         except Exception as exc:  # a template bug must be reported, not crash the build
-            html = ""
-            diagnostics = (*fragment.diagnostics, template_problem(self.site.config, exc))
+            html, diagnostics = "", (*fragment.diagnostics, template_problem(self.site.config, exc))
         else:
             diagnostics = fragment.diagnostics
-        return Rendered(page, html, fragment.html, fragment.heading_ids, fragment.headings,
-                        fragment.links, fragment.citations, tuple(diagnostics))
+        return rendered_from(page, html, fragment, diagnostics), fragment
+
+
+def rendered_from(page: Page, html: str, fragment: Fragment, diagnostics) -> Rendered:
+    return Rendered(page, html, fragment.html, fragment.heading_ids, fragment.headings,
+                    fragment.links, fragment.citations, tuple(diagnostics))
+
+
+class ThemeLoader:
+    """Loads the templates on first use: a build whose every page is cached never imports Jinja."""
+
+    def __init__(self, load):
+        self._load = load
+
+    @functools.cached_property
+    def loaded(self):
+        """(Theme or None, diagnostics)."""
+        return self._load()
+
+    @property
+    def was_loaded(self) -> bool:
+        return "loaded" in self.__dict__
+
+
+TEMPLATE_REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+(["'])(.+?)\1""")
+
+
+def template_digests(folder: str) -> dict:
+    """Template name -> digest of it and every template it extends, includes or imports."""
+    sources, references = {}, {}
+    for here, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(here, name)
+            rel = os.path.relpath(path, folder).replace(os.sep, "/")
+            with open(path, "rb") as f:
+                sources[rel] = f.read()
+            text = sources[rel].decode("utf-8", "replace")
+            found = {m.group(2) for m in TEMPLATE_REFERENCE.finditer(text)}
+            # A reference Jinja resolves at run time (a variable) could be any template.
+            dynamic = re.search(r"{%-?\s*(?:extends|include|import|from)\s+[^\"'\s]", text)
+            references[rel] = {"*"} if dynamic else found
+    everything = sorted(sources)
+    def closure(name, seen):
+        if name in seen:
+            return
+        seen.add(name)
+        for ref in (everything if "*" in references.get(name, ()) else references.get(name, ())):
+            closure(ref, seen)
+    result = {}
+    for name in everything:
+        seen = set()
+        closure(name, seen)
+        result[name] = digest(*[(n, sources.get(n, b"")) for n in sorted(seen)])
+    return result
 
 
 _RENDERER: Renderer | None = None
 
 
-def _render_in_worker(index: int) -> Rendered:
-    return _RENDERER.render_page(_RENDERER.site.pages[index])
+def _render_in_worker(task) -> tuple[Rendered, Fragment]:
+    index, fragment = task
+    return _RENDERER.render_page(_RENDERER.site.pages[index], fragment=fragment)
 
 
-def render_pages(renderer: Renderer, processes: int | None = None) -> tuple[Rendered, ...]:
-    """Render every page, across processes when there is enough work; the output is identical either way."""
-    global _RENDERER
+def render_pages(renderer: Renderer, cache=None, processes: int | None = None) -> tuple[Rendered, ...]:
+    """Render every page that changed, across processes when there is enough work.
+
+    The output is byte-identical whether pages come from the cache, one process or several.
+    """
     site = renderer.site
     regular = [i for i, p in enumerate(site.pages) if p.template not in SITE_WIDE_TEMPLATES]
+    done, tasks = {}, []
+    for index in regular:
+        ready = _from_cache(renderer, cache, site.pages[index])
+        if isinstance(ready, Rendered):
+            done[index] = ready
+        else:
+            tasks.append((index, ready))
+    for (index, _), (rendered, fragment) in zip(tasks, _run(renderer, tasks, processes)):
+        done[index] = rendered
+        _remember(renderer, cache, rendered, fragment)
+    cited = sorted({key for r in done.values() for key in r.citations})
+    for index, page in enumerate(site.pages):
+        if page.template in SITE_WIDE_TEMPLATES:
+            ready = _from_cache(renderer, cache, page, cited)
+            if not isinstance(ready, Rendered):
+                ready, fragment = renderer.render_page(page, cited, ready)
+                _remember(renderer, cache, ready, fragment, cited)
+            done[index] = ready
+    return tuple(done[i] for i in sorted(done, key=lambda i: (site.pages[i].lang, site.pages[i].url)))
+
+
+def _from_cache(renderer: Renderer, cache, page: Page, cited=()):
+    """Return the cached Rendered, else the cached Fragment still valid (or None) for rendering."""
+    if cache is None:
+        return None
+    fragment = cache.get("fragments", renderer.fragment_key(page))
+    if fragment is None or not answers_hold(renderer.link_map, fragment.lookups):
+        return None
+    html = cache.get("html", renderer.html_key(page, fragment, cited))
+    return rendered_from(page, html, fragment, fragment.diagnostics) if html else fragment
+
+
+def _remember(renderer: Renderer, cache, rendered: Rendered, fragment: Fragment, cited=()):
+    """Keep what can be reused: never a page with errors, whose messages may depend on the whole site."""
+    if cache is None or has_errors(rendered.diagnostics):
+        return
+    cache.put("fragments", renderer.fragment_key(rendered.page), fragment)
+    cache.put("html", renderer.html_key(rendered.page, fragment, cited), rendered.html)
+
+
+def _run(renderer: Renderer, tasks, processes):
+    """Render the tasks, in worker processes when there are enough to pay for starting them."""
+    global _RENDERER
+    if not tasks:
+        return []
+    renderer.theme_loader.loaded  # load templates once, before forking, not once per worker
     workers = processes if processes is not None else min(os.cpu_count() or 1, 4)
-    if len(regular) > PARALLEL_THRESHOLD and workers > 1 and _can_fork():
-        import multiprocessing
-        _RENDERER = renderer
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                done = pool.map(_render_in_worker, regular, chunksize=max(1, len(regular) // (workers * 8)))
-        finally:
-            _RENDERER = None
-    else:
-        done = [renderer.render_page(site.pages[i]) for i in regular]
-    cited = sorted({key for r in done for key in r.citations})
-    last = [renderer.render_page(p, cited) for p in site.pages if p.template in SITE_WIDE_TEMPLATES]
-    every = sorted([*done, *last], key=lambda r: (r.page.lang, r.page.url))
-    return tuple(every)
+    if len(tasks) <= PARALLEL_THRESHOLD or workers < 2 or not _can_fork():
+        return [renderer.render_page(renderer.site.pages[i], fragment=f) for i, f in tasks]
+    import multiprocessing
+    _RENDERER = renderer
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_render_in_worker, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
+    finally:
+        _RENDERER = None
 
 
 def _can_fork() -> bool:

@@ -54,7 +54,7 @@ def _read_list(config: Config, rel: str, diagnostics) -> list:
         return []
     try:
         with open(path, encoding="utf-8-sig") as f:
-            node = yaml.compose(f, Loader=yaml.SafeLoader)
+            node = yaml.compose(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         data = yaml.SafeLoader("").construct_document(node) if node is not None else []
     except (yaml.YAMLError, ValueError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)

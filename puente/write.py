@@ -34,18 +34,27 @@ def _is_inside(path: str, folder: str) -> bool:
     return path != folder and os.path.commonpath([path, folder]) == folder
 
 
-def write_outputs(config: Config, outputs) -> tuple[int, int]:
-    """Write every output into a sibling temp folder, then swap it in; return (written, unchanged)."""
+def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
+    """Write every output into a sibling temp folder, then swap it in; return (written, unchanged).
+
+    When the folder is exactly as the last build left it and no output changed, nothing is touched.
+    """
+    from .cache import digest
     out = os.path.realpath(config.output_dir)
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
     clean_leftovers(parent, os.path.basename(out))
+    digests = {o.path: digest(o.data) for o in outputs}
+    previous = (cache.get("manifests", out) if cache else None) or {}
+    if previous and {p: e[0] for p, e in previous.items()} == digests and _is_intact(out, previous):
+        return 0, len(digests)
     temp = os.path.join(parent, f"{TEMP_PREFIX}{os.path.basename(out)}-{os.getpid()}")
     written = unchanged = 0
     for output in outputs:
         target = os.path.join(temp, *output.path.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        if _link_if_unchanged(os.path.join(out, *output.path.split("/")), target, output.data):
+        old = os.path.join(out, *output.path.split("/"))
+        if _link_if_unchanged(old, target, output.data, digests[output.path], previous.get(output.path)):
             unchanged += 1
             continue
         with open(target, "wb") as f:
@@ -54,12 +63,42 @@ def write_outputs(config: Config, outputs) -> tuple[int, int]:
     with open(os.path.join(temp, MARKER), "w") as f:
         f.write("This folder is written by `python build.py`; it is replaced on every build.\n")
     _swap(temp, out, parent)
+    if cache is not None:
+        cache.put("manifests", out, {path: (digests[path], *_identity(os.path.join(out, *path.split("/"))))
+                                     for path in digests})
     return written, unchanged
 
 
-def _link_if_unchanged(previous: str, target: str, data: bytes) -> bool:
-    """Hard-link the previous file when its bytes are the same, so unchanged files are not rewritten."""
+def _identity(path: str) -> tuple:
+    """What tells a file apart from a replaced or edited one without reading it."""
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+def _is_intact(out: str, manifest: dict) -> bool:
+    """Tell whether the folder holds exactly the files of the manifest, none edited since."""
+    found = set()
+    for here, _, names in os.walk(out):
+        folder = here[len(out) + 1:].replace(os.sep, "/")
+        found.update(f"{folder}/{name}" if folder else name for name in names)
+    if found - {MARKER} != set(manifest):
+        return False
     try:
+        return all(_identity(os.path.join(out, *path.split("/"))) == tuple(entry[1:])
+                   for path, entry in manifest.items())
+    except OSError:
+        return False
+
+
+def _link_if_unchanged(previous: str, target: str, data: bytes, digest: str, entry) -> bool:
+    """Hard-link the previous file when its bytes are the same, so unchanged files are not rewritten.
+
+    The manifest of the last build answers without reading the file; without one, compare the bytes.
+    """
+    try:
+        if entry is not None and entry[0] == digest and _identity(previous) == tuple(entry[1:]):
+            os.link(previous, target)
+            return True
         if os.path.getsize(previous) != len(data):
             return False
         with open(previous, "rb") as f:

@@ -1,0 +1,130 @@
+"""The persistent build cache: parsed pages, Markdown fragments, rendered HTML and the output manifest.
+
+It is never trusted blindly: entries are keyed by content digests, the whole file is tied to the
+generator's exact code and the Markdown configuration, and anything unreadable is discarded with a
+one-line note. Only entries used by a build are saved, so the file never outgrows the site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+
+from .model import NOTE, Config, Diagnostic
+
+FORMAT = 1
+FILE_NAME = "build.pickle"
+
+
+def digest(*parts) -> str:
+    """A short, stable digest of bytes, strings or reprs of plain values."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        if isinstance(part, str):
+            part = b"s" + part.encode("utf-8", "surrogatepass")
+        elif not isinstance(part, bytes):
+            part = b"r" + repr(part).encode("utf-8", "surrogatepass")
+        h.update(len(part).to_bytes(8, "little"))  # length-prefixed, so ("ab", "c") != ("a", "bc")
+        h.update(part)
+    return h.hexdigest()
+
+
+def generator_version() -> str:
+    """This package's version and source, and the versions of the libraries that shape the output.
+
+    Any change to the generator's code empties the cache. The libraries are identified by the files
+    that hold their version, found without importing them (imports are most of a cached build's time).
+    """
+    import importlib.util
+    from . import __version__
+    here = os.path.dirname(__file__)
+    files = [os.path.join(here, name) for name in sorted(os.listdir(here)) if name.endswith(".py")]
+    for package, name in (("markdown", "__meta__.py"), ("jinja2", "__init__.py"), ("babel", "__init__.py"),
+                          ("yaml", "__init__.py"), ("nh3", "__init__.py"), ("markupsafe", "__init__.py")):
+        spec = importlib.util.find_spec(package)
+        if spec and spec.submodule_search_locations:
+            files.append(os.path.join(list(spec.submodule_search_locations)[0], name))
+    contents = []
+    for path in files:
+        try:
+            with open(path, "rb") as f:
+                contents.append(f.read())
+        except OSError:
+            contents.append(path.encode())
+    return f"{__version__}|{sys.version_info[:3]}|{digest(*contents)}"
+
+
+class Cache:
+    """Lookups against the previous build, and the entries this build used or made.
+
+    The only mutable object in the pipeline, on purpose: stages ask it for earlier results and
+    hand it new ones, and `save()` writes what this build used.
+    """
+
+    def __init__(self, path: str | None, version: str, previous: dict | None = None):
+        self.path, self.version = path, version
+        self.previous = previous or {}
+        self.current = {"pages": {}, "fragments": {}, "html": {}, "manifests": {}, "values": {}}
+        self.changed = previous is None
+
+    def get(self, table: str, key):
+        """Return the entry from the previous build (and keep it for the next), or None."""
+        found = self.current[table].get(key)
+        if found is None:
+            found = self.previous.get(table, {}).get(key)
+            if found is not None:
+                self.current[table][key] = found
+        return found
+
+    def put(self, table: str, key, value):
+        self.current[table][key] = value
+        self.changed = True
+
+    def _kept_everything(self) -> bool:
+        """Tell whether this build used every previous entry, so the file on disk is already right."""
+        return all(len(self.current[t]) == len(self.previous.get(t, {})) for t in self.current)
+
+    def save(self):
+        """Write the entries this build used; a failure to write only costs speed next time."""
+        if not self.path or not self.changed and self._kept_everything():
+            return
+        temp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            with open(temp, "wb") as f:
+                pickle.dump({"format": FORMAT, "version": self.version, "tables": self.current}, f,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, self.path)
+        except OSError:
+            try:
+                os.remove(temp)
+            except OSError:
+                pass
+
+
+def open_cache(config: Config, folder: str | None) -> tuple[Cache, tuple[Diagnostic, ...]]:
+    """Open the cache in `folder` (None for a cold build that keeps nothing)."""
+    version = generator_version()
+    if folder is None:
+        return Cache(None, version), ()
+    path = os.path.join(folder, FILE_NAME)
+    if not os.path.exists(path):
+        return Cache(path, version), ()
+    try:
+        with open(path, "rb") as f:
+            data = pickle.load(f)
+        fits = isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("tables"), dict)
+    except Exception as exc:  # a truncated or corrupt pickle can raise almost anything
+        return Cache(path, version), (_discarded(config, path, f"it cannot be read ({type(exc).__name__})"),)
+    if not fits:
+        return Cache(path, version), (_discarded(config, path, "its format is not this version's"),)
+    if data.get("version") != version:
+        return Cache(path, version), (_discarded(config, path, "it was made by another version of the generator"),)
+    return Cache(path, version, data["tables"]), ()
+
+
+def _discarded(config: Config, path: str, why: str) -> Diagnostic:
+    return Diagnostic(NOTE, "cache-discarded", f"the build cache was discarded because {why}; this build "
+                      "starts cold", config.relative(path))
