@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape, quoteattr
 from markupsafe import Markup
 
 from .model import Output, Site
+from .theme import language_name
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
                            "form-action 'self'; frame-ancestors 'none'")
@@ -33,9 +34,12 @@ def _bilingual(site: Site, theme, assets, seeds, template: str, part: str) -> by
     """Render `part` once per language, then place the parts side by side, each marked with its lang."""
     config = site.config
     asset = lambda logical: config.base_path + assets.published.get(logical, logical)  # noqa: E731
-    parts = [{"lang": lang, "html": Markup(theme.render(lang, part, home=site.home(lang), asset=asset,
-                                                        emergency=seeds.emergency_helplines()))}
-             for lang in config.langs]
+    parts = []
+    for lang in config.langs:
+        body = theme.render_part(lang, part, home=site.home(lang), asset=asset, emergency=seeds.emergency_helplines())
+        chrome = theme.render_part(lang, "_bilingual_strings.html")
+        parts.append({"lang": lang, "html": Markup(str(body)), "heading": body.heading, "emergency_box": body.emergency_box,
+                      "language": language_name(lang), "skip": chrome.skip, "disclaimer": chrome.disclaimer})
     return theme.render(config.default_lang, template, parts=parts, asset=asset).encode()
 
 

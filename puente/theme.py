@@ -28,6 +28,11 @@ class Theme:
         env = self.envs[lang]
         return env.get_template(template).render(common_context(self.config, lang), **context)
 
+    def render_part(self, lang: str, template: str, **context):
+        """Render a template in `lang` as a module: `str(part)` is its HTML, its top-level `{% set %}`s are attributes."""
+        env = self.envs[lang]
+        return env.get_template(template).make_module({**common_context(self.config, lang), **context})
+
 
 def load_theme(config: Config, catalogs) -> tuple[Theme | None, tuple[Diagnostic, ...]]:
     """Build one environment per language and compile every template, to report syntax errors up front."""
@@ -60,18 +65,25 @@ def load_theme(config: Config, catalogs) -> tuple[Theme | None, tuple[Diagnostic
 
 def common_context(config: Config, lang: str) -> dict:
     """Helpers for every template: URLs honouring the base URL, the language and its name."""
-    from babel import Locale
     language = config.language(lang)
     return {
         "lang": lang,
         "locale": language.locale,
         "site_title": language.title,
         "languages": config.languages,
-        "language_name": lambda code: Locale.parse(code).get_display_name(code).capitalize(),
+        "language_name": language_name,
         "url": lambda path: config.base_path + path.lstrip("/"),
         "absolute_url": lambda path: config.base_url + path.lstrip("/"),
         "preview": config.preview,
     }
+
+
+def language_name(code: str, in_lang: str | None = None) -> str:
+    """Name language `code` in its own language, as a label ("Español"), or in `in_lang` for running text ("inglés")."""
+    from babel import Locale
+    if in_lang is None or in_lang == code:
+        return Locale.parse(code).get_display_name(code).capitalize()
+    return Locale.parse(code).get_display_name(in_lang)
 
 
 def page_context(renderer, page: Page, fragment, cited=()) -> dict:

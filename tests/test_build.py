@@ -18,7 +18,7 @@ def test_builds_every_page_to_pretty_urls(scratch):
         ".puente-output", "404.html", "_headers", "en/guide/steps/index.html", "en/index.html",
         "en/naloxone/index.html", "es/index.html", "es/naloxona/index.html", "favicon.ico", "favicon.svg",
         "index.html", "robots.txt", "sitemap.xml", *[f for f in site.files() if f.startswith("style.")]]
-    assert re.match(r"built: 3 en, 2 es pages, 0 errors, 0 warnings in \d+\.\d\d s; wrote public$",
+    assert re.match(r"built: 3 en, 2 es pages, 0 errors, 0 warnings in \d+\.\d\d s; wrote public \(\d+ files changed\)$",
                     result.stdout.strip())
 
 
@@ -30,7 +30,8 @@ def test_pairing_1_english_only_links_switcher_to_spanish_home(scratch):
     html = site.output("en/only/index.html")
     assert hrefs(html, "alternate") == [("en", "https://example.org/en/only/"), ("x-default", "https://example.org/")]
     assert '<a href="/es/" hreflang="es" lang="es">Español</a>' in html
-    assert "This page is not available in Español yet." in html
+    assert "This page is not available in Spanish yet." in html
+    assert 'The “<span lang="es">Español</span>” link at the top' in html
 
 
 def test_pairing_2_spanish_only_says_so_in_spanish(scratch):
@@ -39,7 +40,8 @@ def test_pairing_2_spanish_only_says_so_in_spanish(scratch):
     html = site.output("es/solo/index.html")
     assert hrefs(html, "alternate") == [("es", "https://example.org/es/solo/"), ("x-default", "https://example.org/")]
     assert '<a href="/en/" hreflang="en" lang="en">English</a>' in html
-    assert "Esta página todavía no está disponible en English." in html
+    assert "Esta página todavía no está disponible en inglés." in html
+    assert 'El enlace “<span lang="en">English</span>”' in html
 
 
 def test_pairing_3_same_path_pairs(scratch):
