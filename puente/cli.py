@@ -8,6 +8,8 @@ import sys
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("build", "check", "status", "serve")
+DELEGATED = ("status", "serve")
+"""Commands that parse their own arguments."""
 
 
 def main(argv=None) -> int:
@@ -15,8 +17,10 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
         argv.insert(0, "build")
-    args = parser().parse_args(argv)
     try:
+        if argv[0] in DELEGATED:  # argparse's REMAINDER drops a leading option (`serve --port 8001`)
+            return _delegate(argv[0], argv[1:])
+        args = parser().parse_args(argv)
         return args.run(args)
     except KeyboardInterrupt:
         return 130
@@ -120,8 +124,10 @@ def summary(config, result, strict: bool) -> str:
     """One line: pages per language, warnings, errors, seconds, and where the site went."""
     counts = ", ".join(f"{len(result.site.pages_in(lang)) if result.site else 0} {lang}" for lang in config.langs)
     errors, warnings = _count(result.diagnostics, "error"), _count(result.diagnostics, "warning")
-    outcome = (f"wrote {config.relative(config.output_dir)}" if result.written
-               else f"nothing written, {config.relative(config.output_dir)} left as it was")
+    where = config.relative(config.output_dir)
+    outcome = (f"wrote {where} ({result.changed} files changed)" if result.written and result.changed
+               else f"{where} is up to date" if result.written
+               else f"nothing written, {where} left as it was")
     failed = " (--strict: warnings fail the build)" if strict and warnings and not errors else ""
     return (f"{'built' if result.written else 'failed'}: {counts} pages, {errors} errors, {warnings} warnings "
             f"in {result.seconds:.2f} s; {outcome}{failed}")

@@ -27,6 +27,8 @@ class BuildResult:
     outputs: tuple[Output, ...] = ()
     seconds: float = 0.0
     written: bool = False
+    changed: int = 0
+    """How many output files were (re)written; unchanged files are left as they were."""
 
     def failed(self, strict: bool = False) -> bool:
         return has_errors(self.diagnostics, strict)
@@ -58,8 +60,9 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     diagnostics = list(dict.fromkeys(diagnostics))  # a broken base template is reported once, not per page
     done = BuildResult(tuple(diagnostics), site, rendered, tuple(outputs), time.perf_counter() - started)
     if write and not done.failed(strict):
-        write_outputs(config, outputs, cache)
-        done = BuildResult(done.diagnostics, site, rendered, done.outputs, time.perf_counter() - started, True)
+        changed, _ = write_outputs(config, outputs, cache)
+        done = BuildResult(done.diagnostics, site, rendered, done.outputs, time.perf_counter() - started, True,
+                           changed)
     cache.save()
     return done
 

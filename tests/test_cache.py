@@ -1,0 +1,162 @@
+"""The persistent cache: a cached build is byte-identical to a cold one, and redoes only what changed."""
+
+import pickle
+import re
+
+import pytest
+
+from conftest import BILINGUAL, page
+
+SITE = {
+    **BILINGUAL,
+    "content/en/guide/index.md": page("Guide", "Start with [steps](steps.md).", order=3),
+    "content/en/guide/steps.md": page("Steps", "## First\n\nGo [home](../index.md)."),
+    "content/es/guia/index.md": page("Guía", "Vea los [pasos](pasos.md).", order=3, translation_key="guide/index"),
+    "content/es/guia/pasos.md": page("Pasos", "Vuelva al [inicio](../index.md).", translation_key="guide/steps"),
+}
+
+
+def snapshot(site, folder="public") -> dict:
+    return {f: (site.root / folder / f).read_bytes() for f in site.files(folder) if f != ".puente-output"}
+
+
+def changed(result) -> int:
+    match = re.search(r"\((\d+) files changed\)", result.stdout)
+    return int(match.group(1)) if match else 0
+
+
+def assert_same_as_cold(site):
+    """Build cold into another folder and compare every byte with the cached build in public/."""
+    cold = site.run("--no-cache", "--output", "cold")
+    assert cold.returncode == 0, cold.stderr
+    assert snapshot(site) == snapshot(site, "cold")
+
+
+EDITS = {
+    "body": {"content/en/guide/steps.md": page("Steps", "## First\n\nGo [home](../index.md) now.")},
+    "title": {"content/en/guide/steps.md": page("First steps", "## First\n\nGo [home](../index.md).")},
+    "slug of a linked page": {"content/es/guia/pasos.md": page("Pasos", "Vuelva al [inicio](../index.md).",
+                                                                translation_key="guide/steps", slug="los-pasos")},
+    "order": {"content/en/naloxone.md": page("Naloxone", "## How to use it\n\nSpray it.", order=9)},
+    "new page": {"content/en/tips.md": page("Tips", "See [steps](guide/steps.md)."),
+                 "content/en/index.md": page("Home", "Read about [naloxone](naloxone.md) and [tips](tips.md).",
+                                             order=1)},
+    "template": {"templates/page.html": None},
+    "catalog": {"locales/es/LC_MESSAGES/messages.po": None},
+    "helplines": {"seeds/helplines.yaml": None},
+    "stylesheet": {"static/style.css": None},
+}
+
+
+def apply(site, edit: dict):
+    for rel, text in edit.items():
+        path = site.root / rel
+        if text is None:  # append something harmless that still changes the output
+            comment = {".html": "\n<!-- edited -->\n", ".po": "", ".yaml": "", ".css": "\n/* edited */\n"}
+            if rel.endswith(".po"):
+                path.write_text(path.read_text().replace('msgstr "Inicio"', 'msgstr "Portada"'))
+            elif rel.endswith(".yaml"):
+                path.write_text(path.read_text().replace("Emergencias (", "Emergencia (") )
+            else:
+                path.write_text(path.read_text() + comment[path.suffix])
+        else:
+            site.write({rel: text})
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_cached_build_after_an_edit_is_byte_identical_to_a_cold_one(scratch, name):
+    site = scratch(SITE)
+    assert site.run().returncode == 0
+    apply(site, EDITS[name])
+    result = site.run()
+    assert result.returncode == 0, result.stderr
+    assert_same_as_cold(site)
+
+
+def test_slug_change_updates_links_in_other_pages(scratch):
+    site = scratch(SITE)
+    site.run()
+    apply(site, EDITS["slug of a linked page"])
+    site.run()
+    assert '<a href="/es/guia/los-pasos/">pasos</a>' in site.output("es/guia/index.html")
+
+
+def test_no_change_rebuild_writes_nothing(scratch):
+    site = scratch(SITE)
+    site.run()
+    before = {f: (site.root / "public" / f).stat().st_mtime_ns for f in site.files()}
+    result = site.run()
+    assert result.stdout.rstrip().endswith("public is up to date")
+    assert {f: (site.root / "public" / f).stat().st_mtime_ns for f in site.files()} == before
+
+
+def test_body_edit_rewrites_only_that_page(scratch):
+    site = scratch(SITE)
+    site.run()
+    apply(site, EDITS["body"])
+    assert changed(site.run()) == 1
+
+
+def test_template_edit_rewrites_only_what_uses_it(scratch):
+    site = scratch(SITE)
+    site.run()
+    part = site.root / "templates/404_part.html"
+    part.write_text(part.read_text() + "\n<!-- edited -->\n")
+    assert changed(site.run()) == 1  # 404.html only
+    assert_same_as_cold(site)
+
+
+def test_spanish_catalog_edit_leaves_english_pages_alone(scratch):
+    site = scratch(SITE)
+    site.run()
+    english = {f: (site.root / "public" / f).stat().st_ino for f in site.files() if f.startswith("en/")}
+    apply(site, EDITS["catalog"])
+    site.run()
+    assert {f: (site.root / "public" / f).stat().st_ino for f in site.files() if f.startswith("en/")} == english
+    assert "Portada" in site.output("es/index.html")
+
+
+def test_edited_output_file_is_restored(scratch):
+    site = scratch(SITE)
+    site.run()
+    (site.root / "public/en/index.html").write_text("vandalised")
+    site.run()
+    assert_same_as_cold(site)
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda path: path.write_bytes(b"not a pickle at all"), "it cannot be read (UnpicklingError)"),
+    (lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]), "it cannot be read"),
+    (lambda path: path.write_bytes(pickle.dumps({"format": 1, "version": "0.0.1-other", "tables": {}})),
+     "it was made by another version of the generator"),
+    (lambda path: path.write_bytes(pickle.dumps({"format": 999})), "its format is not this version's"),
+])
+def test_damaged_cache_is_discarded_with_a_note(scratch, damage, why):
+    site = scratch(SITE)
+    site.run()
+    damage(site.root / ".cache/build.pickle")
+    result = site.run()
+    assert result.returncode == 0
+    notes = [l for l in result.stderr.splitlines() if "[cache-discarded]" in l]
+    assert len(notes) == 1
+    assert notes[0].startswith(f".cache/build.pickle: note: the build cache was discarded because {why}")
+    assert notes[0].endswith("; this build starts cold [cache-discarded]")
+    assert_same_as_cold(site)
+    assert "[cache-discarded]" not in site.run().stderr
+
+
+def test_cache_folder_can_move_and_no_cache_keeps_none(scratch):
+    site = scratch(SITE)
+    site.run("--cache", "elsewhere")
+    assert (site.root / "elsewhere/build.pickle").exists() and not (site.root / ".cache/build.pickle").exists()
+    site.run("--no-cache", "--output", "cold")
+    assert not (site.root / ".cache/build.pickle").exists()
+
+
+def test_parallel_build_is_byte_identical_to_serial(scratch):
+    pages = {f"content/en/many/p{i:03}.md": page(f"Page {i}", f"## Part {i}\n\nText [next](p{(i + 1) % 60:03}.md).")
+             for i in range(60)}
+    site = scratch({**SITE, **pages})
+    assert site.run("--no-cache", "--jobs", "1", "--output", "serial").returncode == 0
+    assert site.run("--no-cache", "--jobs", "2", "--output", "parallel").returncode == 0
+    assert snapshot(site, "serial") == snapshot(site, "parallel")
