@@ -42,9 +42,11 @@ class Converter:
         self.site.begin(page)
         html = self.md.convert(page.body)
         state = self.site.state
-        raw_html = [block for block in self.md.htmlStash.rawHtmlBlocks if isinstance(block, str)]
+        stash = self.md.htmlStash.rawHtmlBlocks
+        raw_html = [block for block in stash if isinstance(block, str)]
         state.diagnostics.extend(_raw_html_problems(page, raw_html))
-        if not self.link_map.allow_raw_html:
+        # What Markdown itself made was scrubbed in the tree; only raw HTML needs the (costlier) sanitizer.
+        if not self.link_map.allow_raw_html and any(not isinstance(b, str) or "<" in b for b in stash):
             html = sanitize(html)
         html = add_noopener(html)
         from .cache import digest
@@ -93,6 +95,8 @@ class SiteExtension(Extension):
         # Links exist only after 'inline' (20); heading ids only after 'toc' (5).
         md.treeprocessors.register(LinkProcessor(md, self), "site_links", 15)
         md.treeprocessors.register(HeadingProcessor(md, self), "site_headings", 4)
+        if not self.link_map.allow_raw_html:  # last, after attr_list (8) has added what the author wrote
+            md.treeprocessors.register(ScrubProcessor(md), "site_scrub", 3)
 
 
 class CitationPattern(InlineProcessor):
@@ -137,6 +141,22 @@ class LinkProcessor(Treeprocessor):
             if style and ALIGN.search(style):  # inline styles would break a strict CSP
                 del element.attrib["style"]
                 element.set("class", f"align-{ALIGN.search(style).group(1)}")
+
+
+class ScrubProcessor(Treeprocessor):
+    def run(self, root):
+        for element in root.iter():
+            scrub(element)
+
+
+def scrub(element):
+    """Apply the sanitizer's allowlist to an element Markdown made (attr_list can add any attribute)."""
+    allowed = ATTRIBUTES["*"] | ATTRIBUTES.get(element.tag, set())
+    for name in list(element.attrib):
+        if name not in allowed and not name.startswith("aria-"):
+            del element.attrib[name]
+        elif name in ("href", "src") and urlsplit(element.get(name)).scheme.lower() not in SAFE_SCHEMES:
+            del element.attrib[name]
 
 
 class HeadingProcessor(Treeprocessor):
@@ -242,11 +262,14 @@ ATTRIBUTES = {"*": {"id", "class", "title", "lang", "dir"}, "a": {"href", "hrefl
               "th": {"colspan", "rowspan", "scope"}, "ol": {"start", "type"}, "abbr": set()}
 
 
+SAFE_SCHEMES = {"", "http", "https", "mailto", "tel"}
+
+
 def sanitize(html: str) -> str:
     """Keep an allowlist of tags and attributes: no script, no on* handlers, no javascript: URLs."""
     import nh3
     return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, link_rel=None,
-                     url_schemes={"http", "https", "mailto", "tel"}, generic_attribute_prefixes={"aria-"},
+                     url_schemes=SAFE_SCHEMES - {""}, generic_attribute_prefixes={"aria-"},
                      clean_content_tags={"script", "style", "iframe", "object", "embed", "template"})
 
 
