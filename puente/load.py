@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import re
+import stat
 from difflib import get_close_matches
 
 import yaml
@@ -23,21 +25,46 @@ MAX_BYTES = 2 * 1024 * 1024
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
 
+class FrontMatterError(yaml.constructor.ConstructorError):
+    """A front matter value YAML can read but a page cannot use; `code` is the diagnostic's."""
+
+    def __init__(self, code: str, message: str, mark):
+        super().__init__(None, None, message, mark)
+        self.code = code
+
+
 class UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """A safe loader that refuses a key written twice, which plain YAML silently overwrites.
 
     It uses libyaml's parser when PyYAML has it: twenty times faster than the pure-Python one.
+    Line numbers in its errors count from the first line after the opening '---'.
     """
 
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                raise FrontMatterError("front-matter-syntax", "a field name must be a plain word such as title",
+                                       key_node.start_mark) from None
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+                raise FrontMatterError("front-matter-duplicate", f"{key!r} is written twice (first on line "
+                                       f"{seen[key] + 2}): keep one of them", key_node.start_mark)
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep)
+
+    def construct_yaml_timestamp(self, node):
+        # 2023-13-45 has the shape of a date, so YAML builds one and Python raises a bare ValueError.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise FrontMatterError("front-matter-type", f"{node.value!r} is not a real date ({exc}): write dates "
+                                   "as YYYY-MM-DD, e.g. 2023-10-06", node.start_mark) from None
+
+
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", UniqueKeyLoader.construct_yaml_timestamp)
 
 
 def load_pages(config: Config, cache=None) -> tuple[tuple[Page, ...], tuple[Diagnostic, ...]]:
@@ -46,8 +73,13 @@ def load_pages(config: Config, cache=None) -> tuple[tuple[Page, ...], tuple[Diag
     pages = []
     for lang in config.langs:
         folder = os.path.join(config.content_dir, lang)
-        for path in _markdown_files(folder):
-            page, problems = _load_cached(config, lang, folder, path, cache)
+        files, links = _markdown_files(folder)
+        diagnostics.extend(_folder_link_problem(config, link) for link in links)
+        for path in files:
+            problem = file_problem(config, path, config.relative(path))
+            page, problems = (None, [problem]) if problem else _load_cached(config, lang, folder, path, cache)
+            # Checked on every build, not cached with the file: adding the template fixes the page.
+            page, problems = _check_template(config, page, problems)
             diagnostics.extend(problems)
             if page is not None and (config.include_drafts or not page.draft):
                 pages.append(page)
@@ -97,13 +129,48 @@ def _check_language_folders(config: Config):
                              f"{', '.join(config.langs)}", config.relative(path))
 
 
-def _markdown_files(folder: str):
-    """Yield the .md files below `folder` in a stable order, whatever the file system's listing order."""
-    found = []
+def _markdown_files(folder: str) -> tuple[list[str], list[str]]:
+    """Return the .md files below `folder` and the linked folders not followed, in a stable order."""
+    found, links = [], []
     for here, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        links.extend(os.path.join(here, d) for d in dirs if os.path.islink(os.path.join(here, d)))
         found.extend(os.path.join(here, f) for f in files if f.endswith(".md") and not f.startswith("."))
-    return sorted(found)
+    return sorted(found), sorted(links)
+
+
+def _folder_link_problem(config: Config, path: str) -> Diagnostic:
+    source = config.relative(path)
+    if not _is_within(os.path.realpath(path), os.path.realpath(config.content_dir)):
+        return Diagnostic(ERROR, "symlink-outside", "this is a symbolic link to a folder outside the content "
+                          "folder, which is refused: copy the folder in instead", source)
+    return Diagnostic(WARNING, "symlink-folder", "this symbolic link to another content folder is not followed, "
+                      "so the pages in it are not published here: move or copy the folder instead", source)
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder
+
+
+def _check_template(config: Config, page: Page | None, problems):
+    """Report a `template:` that names no file in templates/, at its front matter line."""
+    if page is None or page.template == "page.html" or _template_exists(config, page.template):
+        return page, problems
+    folder = config.path("templates")
+    layouts = [n for n in sorted(os.listdir(folder)) if n.endswith(".html")] if os.path.isdir(folder) else []
+    hint = get_close_matches(page.template, layouts, n=1)
+    text, _ = read_text(config, config.path(*page.source.split("/")), page.source)
+    problem = Diagnostic(ERROR, "unknown-template", f"template {page.template!r} is not in templates/"
+                         + (f"; did you mean {hint[0]!r}?" if hint else ": leave `template:` out to use page.html"),
+                         page.source, _line_of_key(text or "", "template"))
+    # The page stays, with the usual layout, so links to it are not reported as broken as well.
+    return dataclasses.replace(page, template="page.html"), [*problems, problem]
+
+
+def _template_exists(config: Config, name: str) -> bool:
+    folder = os.path.realpath(config.path("templates"))
+    path = os.path.realpath(os.path.join(folder, name))
+    return _is_within(path, folder) and os.path.isfile(path)
 
 
 def load_page(config: Config, lang: str, folder: str, path: str):
@@ -117,6 +184,7 @@ def load_page(config: Config, lang: str, folder: str, path: str):
     if meta is None:
         return None, problems
     problems += validate_front_matter(meta, source, text)
+    problems += _name_problems(rel_path, meta.get("slug"), source)
     if any(p.level == ERROR for p in problems):
         return None, problems
     description = meta.get("description") or first_paragraph(body)
@@ -134,18 +202,41 @@ def load_page(config: Config, lang: str, folder: str, path: str):
     ), problems
 
 
+def file_problem(config: Config, path: str, source: str) -> Diagnostic | None:
+    """Say why a file cannot be read as a page without opening it, or return None."""
+    real = os.path.realpath(path)
+    if not _is_within(real, os.path.realpath(config.content_dir)):
+        return Diagnostic(ERROR, "symlink-outside", "this file is a symbolic link to a file outside the content "
+                          "folder, which is refused: copy the file in instead", source)
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return Diagnostic(ERROR, "broken-symlink", f"this symbolic link points to {config.relative(real)}, which "
+                          "does not exist: fix the link or delete it", source)
+    except OSError as exc:
+        return Diagnostic(ERROR, "unreadable-file", f"the file cannot be read ({exc.strerror})", source)
+    if not stat.S_ISREG(status.st_mode):  # a pipe or device would block the build or never end
+        return Diagnostic(ERROR, "not-a-file", "this is not a regular file: delete it or rename it so it does not "
+                          "end in .md", source)
+    if status.st_size > MAX_BYTES:
+        return Diagnostic(ERROR, "file-too-large", f"the file is {status.st_size / 1048576:.1f} MB; pages are "
+                          f"limited to {MAX_BYTES // 1048576} MB: split it into several pages", source)
+    return None
+
+
 def read_text(config: Config, path: str, source: str):
     """Return (text, None) or (None, diagnostic) for a file that cannot be a page."""
-    real = os.path.realpath(path)
-    if os.path.commonpath([real, os.path.realpath(config.content_dir)]) != os.path.realpath(config.content_dir):
-        return None, Diagnostic(ERROR, "symlink-outside", "this is a symbolic link to a file outside the content "
-                                "folder, which is refused: copy the file in instead", source)
-    size = os.path.getsize(path)
-    if size > MAX_BYTES:
-        return None, Diagnostic(ERROR, "file-too-large", f"the file is {size / 1048576:.1f} MB; pages are limited "
-                                f"to {MAX_BYTES // 1048576} MB: split it into several pages", source)
-    with open(path, "rb") as f:
-        data = f.read()
+    problem = file_problem(config, path, source)
+    if problem:
+        return None, problem
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        return None, Diagnostic(ERROR, "unreadable-file", f"the file cannot be read ({exc.strerror})", source)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, Diagnostic(ERROR, "not-utf8", "the file is saved as UTF-16 (\"Unicode\" in some editors): "
+                                "save it as UTF-8 instead", source)
     if b"\0" in data:
         return None, Diagnostic(ERROR, "binary-file", "the file contains NUL bytes, so it is not a text file: "
                                 "is it an image or document renamed to .md?", source)
@@ -163,39 +254,73 @@ def read_text(config: Config, path: str, source: str):
 
 def split_front_matter(text: str, source: str):
     """Return (meta, body, body_line, diagnostics); meta is None when the front matter is unusable."""
-    if not text.startswith("---\n"):
+    opening = re.match(r"---[ \t]*\n", text)
+    if opening is None:
         return None, "", 1, [Diagnostic(ERROR, "missing-front-matter", "the file must start with front matter: "
                                         "a line '---', then 'title: ...', then another '---'", source, 1)]
-    end = re.search(r"^(?:---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
+    end = re.search(r"^(?:---|\.\.\.)[ \t]*$", text[opening.end():], re.MULTILINE)
     if end is None:
         return None, "", 1, [Diagnostic(ERROR, "unterminated-front-matter", "the front matter that starts here "
                                         "is never closed: add a line '---' after the last field", source, 1)]
-    raw = text[4: 4 + end.start()]
-    body_start = min(len(text), 4 + end.end() + 1)
+    raw = text[opening.end(): opening.end() + end.start()]
+    body_start = min(len(text), opening.end() + end.end() + 1)
     body, body_line = text[body_start:], text[:body_start].count("\n") + 1
+    # YAML also breaks lines at these, which would shift every line number after them.
+    raw = raw.translate({0x85: " ", 0x2028: " ", 0x2029: " "})
     try:
         meta = yaml.load(raw, Loader=UniqueKeyLoader) if raw.strip() else {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        return None, body, body_line, [Diagnostic(ERROR, "front-matter-syntax", f"invalid front matter: {reason}",
-                                                  source, mark.line + 2 if mark else 1)]
-    except ValueError as exc:  # e.g. reviewed: 2023-13-45 matches YAML's date pattern but is no date
-        return None, body, body_line, [Diagnostic(ERROR, "front-matter-type", f"invalid date in the front "
-                                                  f"matter ({exc}): write dates as YYYY-MM-DD", source,
-                                                  _line_of_date(raw))]
+        return None, body, body_line, [_yaml_problem(exc, raw, source)]
+    except (ValueError, RecursionError) as exc:  # e.g. a number too long for Python to convert
+        return None, body, body_line, [Diagnostic(ERROR, "front-matter-syntax", f"invalid front matter: {exc}",
+                                                  source, 1)]
     if not isinstance(meta, dict):
         return None, body, body_line, [Diagnostic(ERROR, "front-matter-not-mapping", "the front matter must be "
                                                   "'key: value' lines, e.g. 'title: Naloxone'", source, 2)]
     return meta, body, body_line, []
 
 
+YAML_HINTS = (
+    ("mapping values are not allowed", "a value that contains ': ' must be put in quotes, e.g. "
+     "title: \"Naloxone: how to use it\", and every field must start at the beginning of its line"),
+    ("could not find expected ':'", "write each field as 'key: value' on its own line; if this is the page's "
+     "text, add the closing '---' line before it"),
+    ("tab", "indent with spaces, not tabs"),
+    ("cannot start any token", "a value that starts with @ or ` must be put in quotes"),
+    ("undefined alias", "a value that starts with * or & must be put in quotes"),
+    ("constructor for the tag", "a value that starts with ! must be put in quotes"),
+    ("expected ',' or ']'", "a value that starts with [ is read as a list: put the whole value in quotes"),
+    ("expected ',' or '}'", "a value that starts with { is read as a group of fields: put the whole value in quotes"),
+    ("end of stream", "a quote is opened but never closed"),
+    ("unknown escape", "inside double quotes a backslash starts an escape: write \\\\ for a backslash, "
+     "or use single quotes"),
+)
+
+
+def _yaml_problem(exc, raw: str, source: str) -> Diagnostic:
+    """Say where the front matter stops being YAML, in words a communicator can act on."""
+    if isinstance(exc, FrontMatterError):
+        return Diagnostic(ERROR, exc.code, exc.problem, source, exc.problem_mark.line + 2)
+    if isinstance(exc, yaml.reader.ReaderError):
+        return Diagnostic(ERROR, "front-matter-syntax", f"the front matter holds an invisible control character "
+                          f"(U+{exc.character:04X}), often pasted from another program: delete it", source,
+                          raw[: exc.position].count("\n") + 2)
+    reason = getattr(exc, "problem", None) or str(exc)
+    hint = next((h for needle, h in YAML_HINTS if needle in reason), "check the quotes, colons and indentation")
+    # Where a list, a quote or a key was opened says more than where the parser gave up.
+    context, mark = getattr(exc, "context", None) or "", getattr(exc, "problem_mark", None)
+    if re.search(r"simple key|quoted scalar|flow", context) and getattr(exc, "context_mark", None):
+        mark = exc.context_mark
+    return Diagnostic(ERROR, "front-matter-syntax", f"invalid front matter: {reason}: {hint}", source,
+                      mark.line + 2 if mark else 1)
+
+
 def validate_front_matter(meta: dict, source: str, text: str = "") -> list[Diagnostic]:
     """Check required fields, types, slugs and unknown keys."""
     problems = []
-    if not isinstance(meta.get("title"), str) or not meta.get("title", "").strip():
-        problems.append(Diagnostic(ERROR, "missing-title" if "title" not in meta else "front-matter-type",
-                                   "every page needs a `title:` in its front matter (text)", source, 1))
+    if "title" not in meta:
+        problems.append(Diagnostic(ERROR, "missing-title", "every page needs a title: add a line 'title: ...' "
+                                   "to the front matter", source, 1))
     for key, value in meta.items():
         line = _line_of_key(text, key)
         expected = FIELDS.get(key)
@@ -204,14 +329,36 @@ def validate_front_matter(meta: dict, source: str, text: str = "") -> list[Diagn
             problems.append(Diagnostic(WARNING, "unknown-key", f"unknown front matter key {key!r}"
                                        + (f"; did you mean {hint[0]!r}?" if hint else "; it is ignored"),
                                        source, line))
-        elif key != "title" and not _is_type(value, expected):
-            problems.append(Diagnostic(ERROR, "front-matter-type", f"{key} must be {TYPE_NAMES[expected]}, "
-                                       f"not {value!r}", source, line))
+        elif value is None or value == "" or key == "title" and isinstance(value, str) and not value.strip():
+            problems.append(Diagnostic(ERROR, "front-matter-type", f"{key} is empty: write its value after "
+                                       f"'{key}:', or delete the line", source, line))
+        elif not _is_type(value, expected):
+            problems.append(Diagnostic(ERROR, "front-matter-type", _type_message(key, value, expected, text, line),
+                                       source, line))
     slug = meta.get("slug")
-    if isinstance(slug, str) and not SLUG_PATTERN.match(slug):
+    if isinstance(slug, str) and slug and not SLUG_PATTERN.match(slug):
         problems.append(Diagnostic(ERROR, "invalid-slug", f"slug {slug!r} may only hold lowercase letters, digits "
                                    f"and hyphens, e.g. {slugify(slug)!r}", source, _line_of_key(text, "slug")))
     return problems
+
+
+EXAMPLES = {int: "3", bool: "true", datetime.date: "2023-10-06"}
+
+
+def _type_message(key, value, expected, text: str, line: int) -> str:
+    written = (text.split("\n")[line - 1].partition(":")[2].strip() if text else "") or repr(value)
+    if expected is str:
+        quote = "'" if '"' in written else '"'
+        return (f"{key} must be text, but YAML reads {written} as {_kind(value)}: put the whole value in quotes, "
+                f"e.g. {key}: {quote}{written}{quote}")
+    return f"{key} must be {TYPE_NAMES[expected]}, not {written}, e.g. {key}: {EXAMPLES[expected]}"
+
+
+def _kind(value) -> str:
+    """Name what YAML made of a value, for people who never heard of YAML types."""
+    kinds = ((bool, "true or false"), (datetime.datetime, "a date and time"), (datetime.date, "a date"),
+             ((int, float), "a number"), (list, "a list"), (dict, "a group of fields"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "something other than text")
 
 
 def _is_type(value, expected) -> bool:
@@ -228,11 +375,18 @@ def _line_of_key(text: str, key) -> int:
     return text[: match.start()].count("\n") + 1 if match else 1
 
 
-def _line_of_date(raw: str) -> int:
-    for number, line in enumerate(raw.split("\n"), start=2):
-        if re.search(r"\d{4}-\d{1,2}-\d{1,2}", line):
-            return number
-    return 1
+def _name_problems(rel_path: str, slug, source: str) -> list[Diagnostic]:
+    """Refuse file and folder names with nothing to make a URL from ('¿¡.md', '日本.md')."""
+    parts = rel_path[:-3].split("/")
+    for number, part in enumerate(parts, start=1):
+        is_file = number == len(parts)
+        if slugify(part) or is_file and isinstance(slug, str) and slug:
+            continue
+        what = "file" if is_file else "folder"
+        return [Diagnostic(ERROR, "unusable-file-name", f"the {what} name {part!r} has no Latin letter or digit "
+                           f"to make a web address from: rename the {what}, e.g. 'japanese'"
+                           + (", or set `slug:` in the front matter" if is_file else ""), source, 1)]
+    return []
 
 
 def page_url(lang: str, rel_path: str, slug: str | None) -> str:
