@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from difflib import get_close_matches
 
+from .checks.citations import check_uncited_figures, check_unused_sources
+from .checks.glossary import check_glossary
+from .checks.headings import check_headings
+from .checks.parity import check_fact_parity
+from .checks.readability import check_readability
+from .checks.review import check_review_due
+from .checks.translation import check_outdated_translations
 from .model import ERROR, Diagnostic
 
 
@@ -27,7 +34,8 @@ def _source_ids(rendered) -> frozenset:
     return frozenset(f"source-{i}" for i in range(1, len(rendered.citations) + 1)) | {"page-sources", "main"}
 
 
-CHECKS = [check_anchors]
+CHECKS = [check_anchors, check_headings, check_uncited_figures, check_fact_parity, check_glossary,
+          check_readability, check_review_due, check_outdated_translations, check_unused_sources]
 """Every check, in the order its diagnostics are reported."""
 
 

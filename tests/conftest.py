@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import subprocess
@@ -25,11 +26,18 @@ MINIMAL_SEEDS = {
 }
 
 
+TODAY = datetime.date.today().isoformat()
+"""A `reviewed` date that is never due, so scratch pages raise no review warning."""
+
+
 def page(title: str, body: str = "Some text.", **meta) -> str:
-    """Return a Markdown file with front matter (a description is added unless given as None)."""
+    """Return a Markdown file with front matter (a description and a reviewed date of today are added
+    unless given as None). The body follows the closing `---` directly, so its lines are numbered as
+    they were before `reviewed` was added by default."""
     meta.setdefault("description", f"About {title}.")
+    meta.setdefault("reviewed", TODAY)
     lines = [f"title: {title}"] + [f"{k}: {v}" for k, v in meta.items() if v is not None]
-    return "---\n" + "\n".join(lines) + "\n---\n\n" + body + "\n"
+    return "---\n" + "\n".join(lines) + "\n---\n" + body + "\n"
 
 
 class Scratch:
@@ -77,11 +85,12 @@ def scratch(tmp_path):
 
 
 BILINGUAL = {
-    "content/en/index.md": page("Home", "Read about [naloxone](naloxone.md).", order=1),
+    "content/en/index.md": page("Home", "Read about [naloxone](naloxone.md) [@cdc-naloxone].", order=1),
     "content/es/index.md": page("Inicio", "Lea sobre la [naloxona](naloxona.md).", order=1),
     "content/en/naloxone.md": page("Naloxone", "## How to use it\n\nSpray it.", order=2),
     "content/es/naloxona.md": page("Naloxona", "## Cómo usarla\n\nRocíela.", order=2, translation_key="naloxone"),
 }
+"""A small, valid bilingual site: paired, reviewed, and citing every source of MINIMAL_SEEDS."""
 
 
 # Browser tests: Debian's Chromium through Playwright, never a downloaded browser.

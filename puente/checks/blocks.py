@@ -1,0 +1,172 @@
+"""The text blocks of a rendered page (paragraphs, list items, tables, headings), with source lines.
+
+Checks read the HTML that Python-Markdown produced rather than re-parsing Markdown, so they see
+exactly what readers see; each block is then located in the Markdown source by its first words.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from html.parser import HTMLParser
+
+PARAGRAPH, ITEM, TABLE, HEADING, TITLE = "paragraph", "list item", "table", "heading", "title"
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+SKIPPED = {"pre", "code", "script", "style", "kbd"}
+"""Code is not prose: its text is neither scored nor searched for figures."""
+VOID = {"br", "hr", "img", "input", "meta", "link", "wbr", "source", "col", "area"}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of text a reader sees, as plain text without citation markers."""
+
+    kind: str
+    """`paragraph`, `list item`, `table`, `heading` or `title` (an admonition's title)."""
+    text: str
+    """Whitespace-collapsed text; table cells are separated by ' | '."""
+    cited: bool
+    """Whether the block holds at least one `[@source]` citation."""
+    emergency: bool
+    """Whether the block sits inside an `!!! emergency` admonition."""
+    links: tuple[str, ...]
+    """The hrefs of the links in the block, as published."""
+    line: int
+    """1-based line of the page's source file where the block starts (best effort)."""
+
+
+def page_blocks(rendered) -> tuple[Block, ...]:
+    """Return the blocks of a rendered page body, in document order, with their source lines."""
+    return _blocks(rendered.content, rendered.page.body, rendered.page.body_line)
+
+
+@lru_cache(maxsize=4096)
+def _blocks(content: str, body: str, body_line: int) -> tuple[Block, ...]:
+    # Several checks read every page; the cache is keyed by text, so an edited page is parsed again.
+    parser = _BlockParser()
+    parser.feed(content)
+    parser.close()
+    locate = _Locator(body, body_line)
+    return tuple(Block(kind, text, cited, emergency, tuple(links), locate(text))
+                 for kind, text, cited, emergency, links in parser.blocks if text)
+
+
+class _Open:
+    """A block being collected."""
+
+    def __init__(self, kind: str, emergency: bool):
+        self.kind, self.emergency = kind, emergency
+        self.parts, self.links, self.cited = [], [], False
+
+
+class _BlockParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack = []
+        """(tag, block opened by it or None, inside an emergency box, hides its text) per open element."""
+        self.open = []
+        self.blocks = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        emergency = bool(self.stack) and self.stack[-1][2] or (tag == "div" and "emergency" in classes)
+        hides = tag in SKIPPED or (tag == "sup" and "cite" in classes)
+        if tag == "sup" and hides and self.open:
+            self.open[-1].cited = True
+        block = None if hides else self._block_for(tag, classes, emergency)
+        if self.open and (tag in ("br", "p") or tag in ("td", "th")):
+            self.open[-1].parts.append(" | " if tag in ("td", "th") else " ")
+        if tag == "a" and self.open and attrs.get("href") and not self.hidden and not hides:
+            self.open[-1].links.append(attrs["href"])
+        if block is not None:
+            self.open.append(block)
+        if tag not in VOID:
+            self.hidden += hides
+            self.stack.append((tag, block, emergency, hides))
+
+    def _block_for(self, tag, classes, emergency):
+        if tag in HEADINGS:
+            return _Open(HEADING, emergency)
+        if tag == "p" and "admonition-title" in classes:
+            return _Open(TITLE, emergency)
+        if tag in ("li", "table"):
+            return _Open(ITEM if tag == "li" else TABLE, emergency)
+        if tag in ("p", "dd", "dt", "figcaption") and not any(b.kind in (ITEM, TABLE) for b in self.open):
+            return _Open(PARAGRAPH, emergency)
+        return None
+
+    def handle_endtag(self, tag):
+        if not any(entry[0] == tag for entry in self.stack):
+            return
+        while self.stack:
+            name, block, _, hides = self.stack.pop()
+            self.hidden -= hides
+            if block is not None:
+                self.open.remove(block)
+                text = " ".join("".join(block.parts).split()).strip(" |")
+                text = re.sub(r" ([.,;:!?)»])", r"\1", text)  # where a citation marker was removed
+                self.blocks.append((block.kind, text, block.cited, block.emergency, block.links))
+            if name == tag:
+                break
+
+    def handle_data(self, data):
+        if self.open and not self.hidden:
+            self.open[-1].parts.append(data)
+
+
+def words(text: str) -> str:
+    """Reduce text to lowercase words separated by single spaces, for matching HTML text to Markdown."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+
+
+def plain_markdown(line: str) -> str:
+    """Strip the Markdown syntax that does not show as text: citations, link targets, images, tags."""
+    line = re.sub(r"\[@[^\]]*\]", " ", line)
+    line = re.sub(r"!\[[^\]]*\]\([^)]*\)(\{[^}]*\})?", " ", line)
+    line = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line)
+    line = re.sub(r"\[([^\]]*)\]\[[^\]]*\]", r"\1", line)
+    line = re.sub(r"<(?!https?:|mailto:)[^>]*>", " ", line)
+    return re.sub(r"\{[:.#][^}]*\}", " ", line)
+
+
+class _Locator:
+    """Find the source line where a block's text starts, searching forward from the previous block."""
+
+    def __init__(self, body: str, body_line: int):
+        self.body_line = body_line
+        self.starts, pieces, offset = [], [], 0
+        for line in body.split("\n"):
+            piece = words(plain_markdown(line))
+            self.starts.append(offset)
+            pieces.append(piece)
+            offset += len(piece) + 1
+        self.text = " " + " ".join(pieces) + " "
+        self.cursor = 0
+        self.last = body_line
+
+    def __call__(self, text: str) -> int:
+        probe = " ".join(words(text).split()[:6])
+        if not probe:
+            return self.last
+        found = self.text.find(f" {probe} ", self.cursor)
+        if found < 0:
+            found = self.text.find(f" {probe} ")
+        if found < 0:
+            return self.last
+        self.cursor = found + 1
+        self.last = self.body_line + bisect_right(self.starts, found) - 1
+        return self.last
+
+
+def line_of(page, needle: str, start: int, ignore_case: bool = False) -> int:
+    """Return the first line at or after `start` of the page's source that contains `needle`, else `start`."""
+    lines = page.body.casefold().split("\n") if ignore_case else page.body.split("\n")
+    needle = needle.casefold() if ignore_case else needle
+    for number in range(max(start - page.body_line, 0), len(lines)):
+        if needle in lines[number]:
+            return page.body_line + number
+    return start

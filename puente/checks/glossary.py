@@ -1,0 +1,78 @@
+"""Glossary: the terms of seeds/glossary.yaml are used consistently across a page and its translation."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import yaml
+
+from ..model import ERROR, WARNING, Diagnostic
+from .blocks import line_of, page_blocks
+
+GLOSSARY = "seeds/glossary.yaml"
+
+
+def check_glossary(site, rendered, seeds):
+    """When one language's page uses a glossary term, its translation must use one of the term's forms."""
+    entries, problems = load_glossary(site.config)
+    yield from problems
+    if not entries:
+        return
+    by_page = {r.page.source: r for r in rendered}
+    for r in rendered:
+        text = _searchable(r)
+        for other in site.alternates(r.page):
+            if other.source not in by_page:
+                continue
+            theirs = _searchable(by_page[other.source])
+            for entry, line in entries:
+                used = _first_use(entry.get(r.page.lang, ()), text)
+                if used and not _first_use(entry.get(other.lang, ()), theirs):
+                    forms = ", ".join(repr(f) for f in entry.get(other.lang, ()))
+                    yield Diagnostic(WARNING, "glossary", f"{r.page.source}:{line_of(r.page, used, r.page.body_line, ignore_case=True)} "
+                                     f"uses {used!r}, but this translation uses none of its glossary forms "
+                                     f"({forms}, {GLOSSARY}:{line}): use one of them, or add the form you "
+                                     "use to the glossary", other.source, 1)
+
+
+def load_glossary(config):
+    """Return ([({lang: (forms...)}, line)], diagnostics) from seeds/glossary.yaml (optional)."""
+    path = config.path(*GLOSSARY.split("/"))
+    if not os.path.isfile(path):
+        return [], []
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            node = yaml.compose(f, Loader=yaml.SafeLoader)
+        data = yaml.SafeLoader("").construct_document(node) if node is not None else []
+    except (yaml.YAMLError, ValueError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [], [Diagnostic(ERROR, "glossary-syntax", f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+                               GLOSSARY, mark.line + 1 if mark else None)]
+    if not isinstance(data, list):
+        return [], [Diagnostic(ERROR, "glossary-syntax", "the glossary must be a YAML list of entries like "
+                               "'- en: [naloxone]' / '  es: [naloxona]'", GLOSSARY, 1)]
+    entries, problems = [], []
+    for entry, item in zip(data, node.value):
+        line = item.start_mark.line + 1
+        forms = {lang: value for lang, value in entry.items()} if isinstance(entry, dict) else None
+        if not forms or not all(isinstance(v, list) and v and all(isinstance(f, str) for f in v)
+                                for v in forms.values()):
+            problems.append(Diagnostic(ERROR, "invalid-glossary-entry", "a glossary entry lists the forms of one "
+                                       "term per language, e.g. 'en: [overdose, overdoses]'", GLOSSARY, line))
+            continue
+        entries.append(({lang: tuple(v) for lang, v in forms.items()}, line))
+    return entries, problems
+
+
+def _searchable(rendered) -> str:
+    return " ".join([rendered.page.title, *(block.text for block in page_blocks(rendered))]).casefold()
+
+
+def _first_use(forms, text: str) -> str | None:
+    """Return the first form found in `text` as a whole word or phrase, case-insensitively."""
+    for form in forms:
+        pattern = r"\s+".join(re.escape(word) for word in form.casefold().split())
+        if re.search(rf"(?<!\w){pattern}(?!\w)", text):
+            return form
+    return None
