@@ -595,11 +595,12 @@ def _status_page(snapshot: Snapshot) -> Response:
 
 
 def preview_template(snapshot: Snapshot, name: str, **context) -> str:
-    """Render templates/_preview/<name> with autoescaping and strict undefined variables."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    """Render templates/_preview/<name>.html.jinja, autoescaped and strict about undefined variables."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    # Not .html: the theme compiles every templates/**.html on each build, and these are not the site's.
     env = Environment(loader=FileSystemLoader(os.path.join(snapshot.root, "templates")), undefined=StrictUndefined,
-                      autoescape=select_autoescape(default_for_string=True), trim_blocks=True, lstrip_blocks=True)
-    return env.get_template(f"_preview/{name}").render(status_report=_has_status_report(), **context)
+                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template(f"_preview/{name}.html.jinja").render(status_report=_has_status_report(), **context)
 
 
 def error_page(snapshot: Snapshot) -> Response:
@@ -607,7 +608,7 @@ def error_page(snapshot: Snapshot) -> Response:
     lines = [{"where": f"{d.path}:{d.line}" if d.line else d.path, "message": d.message, "code": d.code}
              for d in snapshot.errors]
     try:
-        html = preview_template(snapshot, "error.html", errors=lines, warnings=snapshot.warnings)
+        html = preview_template(snapshot, "error", errors=lines, warnings=snapshot.warnings)
     except Exception as exc:  # the error page itself may be what is broken: fall back to plain HTML
         html = fallback_error_page(lines, exc)
     return html_page("500 Internal Server Error", html, snapshot.build_id)
@@ -618,7 +619,7 @@ def fallback_error_page(lines, exc: Exception) -> str:
     items = "".join(f"<li><code>{escape(line['where'])}</code>: {escape(line['message'])} "
                     f"[{escape(line['code'])}]</li>" for line in lines)
     return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Build failed</title></head>'
-            f'<body><h1>The site could not be built</h1><ol>{items}</ol><p>(templates/_preview/error.html '
+            f'<body><h1>The site could not be built</h1><ol>{items}</ol><p>(templates/_preview/error.html.jinja '
             f'could not be shown either: {escape(type(exc).__name__)}: {escape(str(exc))})</p></body></html>')
 
 
@@ -629,15 +630,15 @@ def compare_page(snapshot: Snapshot, key: str) -> Response:
         return error_page(snapshot)
     stylesheets = site_stylesheets(snapshot)
     if not key:
-        html = preview_template(snapshot, "compare_index.html", rows=compare_rows(snapshot), langs=config.langs,
+        html = preview_template(snapshot, "compare_index", rows=compare_rows(snapshot), langs=config.langs,
                                 stylesheets=stylesheets)
         return html_page("200 OK", html, snapshot.build_id)
     columns = [compare_column(snapshot, key, lang) for lang in config.langs]
     if not any(column["page"] for column in columns):
-        html = preview_template(snapshot, "compare_index.html", rows=compare_rows(snapshot), langs=config.langs,
+        html = preview_template(snapshot, "compare_index", rows=compare_rows(snapshot), langs=config.langs,
                                 stylesheets=stylesheets, missing=key)
         return html_page("404 Not Found", html, snapshot.build_id)
-    html = preview_template(snapshot, "compare.html", key=key, columns=columns, stylesheets=stylesheets)
+    html = preview_template(snapshot, "compare", key=key, columns=columns, stylesheets=stylesheets)
     return html_page("200 OK", html, snapshot.build_id)
 
 

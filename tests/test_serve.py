@@ -290,6 +290,12 @@ def test_compare_view_shows_both_languages_side_by_side(scratch):
     assert '<meta name="puente-build" content="test-1">' in body, "it reloads like any page"
 
 
+def test_preview_pages_escape_what_they_show(scratch):
+    site = scratch({**BILINGUAL, "content/en/naloxone.md": page("Naloxone <img src=x onerror=alert(1)>", order=2)})
+    body = get(snapshot_of(site), "/_compare/naloxone/")[1]
+    assert "Naloxone &lt;img src=x onerror=alert(1)&gt;" in body and "<img src=x" not in body
+
+
 def test_compare_view_says_which_translation_is_missing(scratch):
     site = scratch({**BILINGUAL, "content/en/only.md": page("Only English")})
     snapshot = snapshot_of(site)
