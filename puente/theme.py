@@ -31,7 +31,12 @@ class Theme:
     def render_part(self, lang: str, template: str, **context):
         """Render a template in `lang` as a module: `str(part)` is its HTML, its top-level `{% set %}`s are attributes."""
         env = self.envs[lang]
-        return env.get_template(template).make_module({**common_context(self.config, lang), **context})
+        try:
+            return env.get_template(template).make_module({**common_context(self.config, lang), **context})
+        except Exception:
+            # Unlike render(), make_module() leaves the traceback at lines of the compiled Python code;
+            # rewriting it makes the error name the template's own line.
+            env.handle_exception()
 
 
 def load_theme(config: Config, catalogs) -> tuple[Theme | None, tuple[Diagnostic, ...]]:
