@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from difflib import get_close_matches
 from types import MappingProxyType
@@ -47,12 +48,7 @@ def load_config(root: str, *, content: str | None = None, output: str | None = N
         raise ConfigError([Diagnostic(ERROR, "missing-config",
                                       f"no {CONFIG_NAME} in {root}: run the command in the project folder, "
                                       f"or create {CONFIG_NAME} (see README)", rel)])
-    try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError([Diagnostic(ERROR, "config-syntax", f"invalid TOML: {exc}", rel,
-                                      _toml_line(str(exc)))]) from None
+    raw = _read_toml(path, rel)
     problems = list(_unknown_keys(raw, KNOWN_KEYS, rel, ""))
     languages = _languages(raw.get("languages"), rel, problems)
     default_lang = raw.get("default_lang", languages[0].code if languages else "en")
@@ -80,6 +76,32 @@ def load_config(root: str, *, content: str | None = None, output: str | None = N
         allow_raw_html=allow_raw_html, include_drafts=preview, preview=preview,
         readability=MappingProxyType(readability), review_months=review_months,
     )
+
+
+TOML_HINTS = (
+    ("overwrite", "this setting is written twice: keep one"),
+    ("twice", "this table is written twice: keep one"),
+    ("Unescaped '\\'", "write \\\\ for a backslash"),
+    ("", "text values are written in double quotes, e.g. default_lang = \"en\""),  # the usual cause
+)
+
+
+def _read_toml(path: str, rel: str) -> dict:
+    """Parse site.toml; a BOM and CRLF line endings, which Windows editors add, are accepted."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except OSError as exc:
+        problem = Diagnostic(ERROR, "config-syntax", f"{CONFIG_NAME} cannot be read ({exc.strerror})", rel)
+    except UnicodeDecodeError as exc:
+        problem = Diagnostic(ERROR, "config-syntax", f"{CONFIG_NAME} is not UTF-8 (byte 0x{data[exc.start]:02x}): "
+                             "save it as UTF-8", rel, data[: exc.start].count(b"\n") + 1)
+    except tomllib.TOMLDecodeError as exc:
+        reason = re.sub(r" \(at (line \d+, column \d+|end of document)\)$", "", str(exc))
+        hint = next(h for needle, h in TOML_HINTS if needle in reason)
+        problem = Diagnostic(ERROR, "config-syntax", f"invalid TOML: {reason}: {hint}", rel, _toml_line(str(exc)))
+    raise ConfigError([problem])
 
 
 def _languages(table, rel, problems) -> list[Language]:
@@ -140,6 +162,5 @@ def _unknown_keys(table: dict, known: set, rel: str, prefix: str):
 
 
 def _toml_line(message: str) -> int | None:
-    import re
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else None
