@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 COMMANDS = ("build", "check", "status", "serve")
 DELEGATED = ("status", "serve")
 """Commands that parse their own arguments."""
@@ -24,6 +25,24 @@ def main(argv=None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a read-only or full disk, a missing folder: the user's to fix, without a traceback
+        print(f"{_os_error_path(exc)}: error: {exc.strerror or exc}: the build stopped here; check that the "
+              "folder exists, that you may write to it and that the disk has room [os-error]", file=sys.stderr)
+        if os.environ.get("PUENTE_DEBUG"):
+            traceback.print_exc()
+        return EXIT_CONTENT
+    except Exception:  # a bug in the generator: say so, with everything needed to fix it
+        print("internal error in the generator: please report it, with the lines below", file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+def _os_error_path(exc: OSError) -> str:
+    if not exc.filename:
+        return "build.py"
+    path = os.fsdecode(exc.filename)
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else path
 
 
 def parser() -> argparse.ArgumentParser:
