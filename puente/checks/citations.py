@@ -19,9 +19,9 @@ def check_uncited_figures(site, rendered, seeds):
             if not found:
                 continue
             quoted = ", ".join(f"'{fact.raw}'" for fact in found)
-            noun = "the figure" if len(found) == 1 else "the figures"
+            noun, has = ("the figure", "has") if len(found) == 1 else ("the figures", "have")
             example = next(iter(seeds.sources), "cdc-fentanyl-facts")
-            yield Diagnostic(ERROR, "uncited-figure", f"{noun} {quoted} in this {block.kind} has no citation: "
+            yield Diagnostic(ERROR, "uncited-figure", f"{noun} {quoted} in this {block.kind} {has} no citation: "
                              f"add its source from {SOURCES} where the {block.kind} ends, e.g. [@{example}]",
                              r.page.source, line_of(r.page, found[0].raw, block.line))
 

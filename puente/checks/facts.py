@@ -43,7 +43,7 @@ FIGURE = re.compile(
     rf"{_START}(?P<low>{NUMBER})(?:\s*(?P<to>-|–|—|to|and|or|a|y|o)\s*(?P<high>{NUMBER}))?"
     rf"\s?(?P<unit>{_UNIT_FORMS})(?!\w)", re.IGNORECASE)
 RATIO = re.compile(rf"{_START}(?P<part>{NUMBER})\s+(?:in|out\s+of|in\s+every|of\s+every|de\s+cada)\s+"
-                   rf"(?P<whole>{NUMBER})(?![\w.,])", re.IGNORECASE)
+                   rf"(?P<whole>{NUMBER})(?!\w|[.,]\d)", re.IGNORECASE)
 PHONE = re.compile(r"(?<![\w+/.,-])(?:\+\d{1,3}[ .-]?)?(?:1[ .-])?(?:\(\d{2,3}\)[ .-]?|\d{2,4}[ .-])"
                    r"\d{3,4}[ .-]\d{4}(?![\w-])")
 VANITY = re.compile(r"(?<![\w-])(?:1-)?8\d\d-(?=[A-Z0-9]{3}-[A-Z0-9]{4}\b)(?=.{0,8}[A-Z])[A-Z0-9]{3}-[A-Z0-9]{4}\b")

@@ -137,7 +137,7 @@ def check_readability(site, rendered, seeds):
 def _too_hard(score: Score, hardest: Score, lang: str, limit: float, emergency: bool) -> str | None:
     where = "the emergency box's text" if emergency else "this page's prose"
     block = "step or paragraph" if emergency else "paragraph"
-    counted = f"{score.words} words in {score.sentences} sentences"
+    counted = f"{score.words} words in {score.sentences} sentence{'s' if score.sentences != 1 else ''}"
     if lang == "en":
         grade = round(score.flesch_kincaid_grade, 1)
         if grade <= limit:
