@@ -119,9 +119,12 @@ def run_check(args) -> int:
     result = build(config, strict=args.strict, write=False, cache_dir=cache_dir(config, args),
                    processes=args.jobs)
     if args.json:
+        from .checks.readability import readability_report
         print(json.dumps({"diagnostics": [d.as_dict() for d in result.diagnostics],
                           "errors": _count(result.diagnostics, "error"),
-                          "warnings": _count(result.diagnostics, "warning")}, ensure_ascii=False, indent=2))
+                          "warnings": _count(result.diagnostics, "warning"),
+                          "readability": readability_report(config, result.rendered)},
+                         ensure_ascii=False, indent=2))
     else:
         print_diagnostics(result.diagnostics)
         print(f"checked {len(result.site.pages) if result.site else 0} pages: "
