@@ -257,7 +257,7 @@ TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "d
         "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
         "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "summary", "sup", "table",
         "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "h1"}
-ATTRIBUTES = {"*": {"id", "class", "title", "lang", "dir"}, "a": {"href", "hreflang", "rel"},
+ATTRIBUTES = {"*": {"id", "class", "title", "lang", "dir"}, "a": {"href", "hreflang", "rel", "target"},
               "img": {"src", "alt", "width", "height", "loading"}, "td": {"colspan", "rowspan"},
               "th": {"colspan", "rowspan", "scope"}, "ol": {"start", "type"}, "abbr": set()}
 
@@ -273,12 +273,31 @@ def sanitize(html: str) -> str:
                      clean_content_tags={"script", "style", "iframe", "object", "embed", "template"})
 
 
+A_TAG = re.compile(r"""<a\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+ATTRIBUTE = re.compile(r"""(?<=[\s"'])([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+SAME_TAB = {"", "_self", "_parent", "_top"}
+
+
 def add_noopener(html: str) -> str:
     """Give every link that opens a new tab rel="noopener", so the new page cannot reach this one."""
-    def fix(match):
-        tag = match.group(0)
-        if "rel=" in tag:
-            return tag if "noopener" in tag else re.sub(r'rel="', 'rel="noopener ', tag, count=1)
-        return tag[:-1] + ' rel="noopener">'
-    return re.sub(r"<a\b[^>]*\btarget=\"?_blank\"?[^>]*>", fix, html, flags=re.IGNORECASE)
+    return A_TAG.sub(_with_noopener, html)
 
+
+def _with_noopener(match) -> str:
+    tag = match.group(0)
+    attributes = {m.group(1).lower(): m for m in ATTRIBUTE.finditer(tag)}
+    target = attributes.get("target")
+    if target is None or _value(target).strip().lower() in SAME_TAB:
+        return tag
+    rel = attributes.get("rel")
+    tokens = _value(rel).split() if rel else []
+    if "noopener" in (t.lower() for t in tokens):
+        return tag
+    if rel:  # rewritten whole, whichever quotes the author used
+        tag = tag[: rel.start()] + tag[rel.end():]
+    end = len(tag) - (2 if tag.endswith("/>") else 1)
+    return f'{tag[:end].rstrip()} rel="{" ".join([*tokens, "noopener"])}"{tag[end:]}'
+
+
+def _value(attribute) -> str:
+    return next((v for v in attribute.groups()[1:] if v is not None), "")
