@@ -34,14 +34,114 @@ def _source_ids(rendered) -> frozenset:
     return frozenset(f"source-{i}" for i in range(1, len(rendered.citations) + 1)) | {"page-sources", "main"}
 
 
-CHECKS = [check_anchors, check_headings, check_uncited_figures, check_fact_parity, check_glossary,
-          check_readability, check_review_due, check_outdated_translations, check_unused_sources]
-"""Every check, in the order its diagnostics are reported."""
+SITE, PAGE, PAIR = "site", "page", "pair"
+"""What a check's findings for one page depend on: the whole site, that page, or it and its translations."""
+
+CHECKS = [
+    (check_anchors, SITE), (check_headings, PAGE), (check_uncited_figures, PAGE), (check_fact_parity, PAIR),
+    (check_glossary, PAIR), (check_readability, PAGE), (check_review_due, PAGE),
+    (check_outdated_translations, PAIR), (check_unused_sources, SITE),
+]
+"""Every check with its scope, in the order its diagnostics are reported."""
+PARALLEL_THRESHOLD = 50
 
 
-def run_checks(site, rendered, seeds, checks=None) -> tuple[Diagnostic, ...]:
-    """Run the checks and return their diagnostics in a stable order."""
+def run_checks(site, rendered, seeds, cache=None, checks=None, processes=None) -> tuple[Diagnostic, ...]:
+    """Run the checks and return their diagnostics in a stable order.
+
+    Page and pair checks run once per page, on that page and its translations only, so their findings
+    can be cached by what they looked at, and computed in parallel: the result is the same as one run
+    over the whole site.
+    """
+    checks = checks or CHECKS
+    scoped = [(check, scope) for check, scope in checks if scope != SITE]
+    per_page = _per_page_findings(site, rendered, seeds, scoped, cache, processes)
     found = []
-    for check in checks or CHECKS:
-        found.extend(check(site, rendered, seeds))
+    for check, scope in checks:
+        if scope == SITE:
+            found.extend(check(site, rendered, seeds))
+        else:
+            found.extend(d for findings in per_page for d in findings[check.__name__])
     return tuple(found)
+
+
+def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[dict]:
+    """For each rendered page, {check name: its diagnostics on that page}, from the cache where it can."""
+    if not scoped:
+        return [{} for _ in rendered]
+    context = _CheckContext(site, rendered, seeds, scoped)
+    keys = [context.key(r) for r in rendered]
+    results = [cache.get("values", key) if cache else None for key in keys]
+    missing = [i for i, found in enumerate(results) if found is None]
+    for i, found in zip(missing, _run(context, missing, processes)):
+        results[i] = found
+        if cache:
+            cache.put("values", keys[i], found)
+    return results
+
+
+class _CheckContext:
+    """What the per-page checks share; inherited by worker processes through fork."""
+
+    def __init__(self, site, rendered, seeds, scoped):
+        from .cache import digest
+        self.site, self.rendered, self.seeds, self.scoped = site, rendered, seeds, scoped
+        self.by_key = {(r.page.translation_key, r.page.lang): r for r in rendered}
+        config = site.config
+        self.settings = digest(_today(), sorted(config.readability.items()), config.review_months, config.langs,
+                               _file(config.path("seeds", "glossary.yaml")), list(seeds.sources.values()),
+                               [check.__name__ for check, _ in scoped])
+        self.identities = {id(r): digest(r.page.source, r.page.source_digest, r.page.url, r.page.title,
+                                         r.page.translation_key, r.content) for r in rendered}
+
+    def group(self, r) -> list:
+        """The page and its translations that exist, in language order."""
+        others = (self.by_key.get((r.page.translation_key, lang)) for lang in self.site.config.langs)
+        return [r] + [o for o in others if o is not None and o is not r]
+
+    def key(self, r) -> tuple:
+        return ("checks", self.settings, *(self.identities[id(g)] for g in self.group(r)))
+
+    def findings(self, index: int) -> dict:
+        r = self.rendered[index]
+        group = self.group(r)
+        result = {}
+        for check, scope in self.scoped:
+            found = check(self.site, group if scope == PAIR else [r], self.seeds)
+            result[check.__name__] = tuple(d for d in found if d.path == r.page.source or scope == PAGE)
+        return result
+
+
+_CONTEXT: _CheckContext | None = None
+
+
+def _findings_in_worker(index: int) -> dict:
+    return _CONTEXT.findings(index)
+
+
+def _run(context: _CheckContext, indexes, processes) -> list[dict]:
+    global _CONTEXT
+    import os
+    workers = processes if processes is not None else min(os.cpu_count() or 1, 4)
+    if len(indexes) <= PARALLEL_THRESHOLD or workers < 2:
+        return [context.findings(i) for i in indexes]
+    import multiprocessing
+    _CONTEXT = context
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_findings_in_worker, indexes, chunksize=max(1, len(indexes) // (workers * 8)))
+    finally:
+        _CONTEXT = None
+
+
+def _today() -> str:
+    import datetime
+    return datetime.date.today().isoformat()
+
+
+def _file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""

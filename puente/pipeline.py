@@ -52,7 +52,7 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     renderer = Renderer(site, seeds, theme, collect_assets(config), catalogs)
     rendered = render_pages(renderer, cache, processes)
     diagnostics += [d for r in rendered for d in r.diagnostics]
-    diagnostics += run_checks(site, rendered, seeds)
+    diagnostics += run_checks(site, rendered, seeds, cache, processes=processes)
     outputs, found = site_outputs(renderer, rendered, cache)
     diagnostics += found
     if theme.was_loaded:
