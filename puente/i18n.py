@@ -41,7 +41,8 @@ def load_catalogs(config: Config, cache=None) -> tuple[Catalogs, tuple[Diagnosti
     compiled, digests = {}, {}
     if not os.path.isdir(config.path("locales")):
         diagnostics.append(Diagnostic(ERROR, "missing-folder", "the locales/ folder is missing: it holds the "
-                                      "translated UI strings (see README, 'Translating UI strings')", "locales"))
+                                      "translated UI strings; restore it with `git checkout -- locales` (see README, "
+                                      "'Translating the interface')", "locales"))
         return Catalogs({}, {}), tuple(diagnostics)
     for lang in config.langs:
         if lang == "en":
