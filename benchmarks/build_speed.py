@@ -40,15 +40,16 @@ PROJECT_PARTS = ("templates", "static", "locales", "seeds", "site.toml")
 
 def run_timed(command: list[str], cwd: str) -> tuple[float, int, int]:
     """Run a command; return (wall seconds, peak RSS in KB of it and its children, exit status)."""
-    started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        sys.stderr.write(child.stderr.read().decode()[-2000:])
-    child.stderr.close()
-    return wall, usage.ru_maxrss, child.returncode
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: thousands of warnings would fill a pipe
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            log.seek(0)
+            sys.stderr.write(log.read().decode()[-2000:])
+    return wall, usage.ru_maxrss, code
 
 
 def corpus(n: int) -> str:
@@ -129,7 +130,7 @@ def install_peers(names):
         if not os.path.exists(os.path.join(venv, "bin", "python")):
             subprocess.run([sys.executable, "-m", "venv", venv], check=True)
         subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "--disable-pip-version-check",
-                        *PEER_PACKAGES[name]], check=True)
+                        *PEER_PACKAGES[name]], check=True, stderr=subprocess.DEVNULL)
 
 
 def peer_rows(n: int, names, runs: int) -> dict:
