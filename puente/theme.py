@@ -154,6 +154,12 @@ def structured_data(site: Site, page: Page, sources, about: str) -> dict:
                "about": {"@type": "Drug", "name": about}}
     if page.reviewed:
         medical["lastReviewed"] = page.reviewed.isoformat()
+    # The default language's page is the source the others are translated from (see translation_key).
+    source = site.page(page.translation_key, config.default_lang)
+    if page.lang == config.default_lang and site.alternates(page):
+        medical["workTranslation"] = [{"@id": config.base_url + p.url.lstrip("/")} for p in site.alternates(page)]
+    elif source is not None and source is not page:
+        medical["translationOfWork"] = {"@id": config.base_url + source.url.lstrip("/")}
     if sources:
         medical["citation"] = [{"@type": "CreativeWork", "name": s.title, "url": s.url,
                                 "publisher": {"@type": "Organization", "name": s.publisher}} for s in sources]

@@ -525,6 +525,10 @@ def test_content_pages_describe_themselves_as_medical_web_pages(sites):
         if 'class="sources"' in html:
             assert page_node["citation"] and all(c["url"].startswith("http") for c in page_node["citation"]), path
         assert crumbs["itemListElement"][-1]["item"] == site.url + path
+        counterpart = re.search(rf'<link rel="alternate" hreflang="{"es" if path[:2] == "en" else "en"}" href="([^"]+)"', html)
+        if counterpart:
+            linked = page_node.get("workTranslation", [{}])[0] if path[:2] == "en" else page_node.get("translationOfWork", {})
+            assert linked.get("@id") == counterpart[1], path
 
 
 def test_favicon_is_linked_and_published(sites):
