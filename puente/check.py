@@ -105,10 +105,12 @@ class _CheckContext:
     def findings(self, index: int) -> dict:
         r = self.rendered[index]
         group = self.group(r)
+        others = {g.page.source for g in group[1:]}
         result = {}
         for check, scope in self.scoped:
             found = check(self.site, group if scope == PAIR else [r], self.seeds)
-            result[check.__name__] = tuple(d for d in found if d.path == r.page.source or scope == PAGE)
+            # A pair check also reports on the translations; they get those findings in their own turn.
+            result[check.__name__] = tuple(d for d in found if scope == PAGE or d.path not in others)
         return result
 
 

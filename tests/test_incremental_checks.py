@@ -35,3 +35,12 @@ def test_page_by_page_equals_whole_site_when_checks_fire(scratch):
     incremental = run_checks(result.site, result.rendered, _seeds(result), processes=1)
     assert incremental == whole_site(result)
     assert {d.code for d in incremental} >= {"uncited-figure", "fact-parity", "skipped-heading-level"}
+
+
+def test_a_broken_glossary_is_reported_once(scratch):
+    site = scratch({**BILINGUAL, "seeds/glossary.yaml": "- en: [naloxone\n  es: naloxona\n"})
+    config = load_config(str(site.root))
+    result = build(config, write=False)
+    glossary = [d for d in result.diagnostics if d.path == "seeds/glossary.yaml"]
+    assert len(glossary) == 1 and glossary[0].level == "error"
+    assert [d for d in whole_site(result) if d.path == "seeds/glossary.yaml"] == glossary

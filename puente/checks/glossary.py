@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -41,9 +42,15 @@ def load_glossary(config):
     path = config.path(*GLOSSARY.split("/"))
     if not os.path.isfile(path):
         return [], []
+    with open(path, "rb") as f:
+        return _parse_glossary(f.read())
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_glossary(data: bytes):
+    """Parse the glossary once per content: the check runs once per page."""
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            node = yaml.compose(f, Loader=yaml.SafeLoader)
+        node = yaml.compose(data.decode("utf-8-sig"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         data = yaml.SafeLoader("").construct_document(node) if node is not None else []
     except (yaml.YAMLError, ValueError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
