@@ -72,14 +72,24 @@ def _parse_glossary(data: bytes):
     return entries, problems
 
 
-def _searchable(rendered) -> str:
-    return " ".join([rendered.page.title, *(block.text for block in page_blocks(rendered))]).casefold()
+LONGEST_TERM = 6
+"""Words in the longest glossary form that can match; longer forms would never be found."""
 
 
-def _first_use(forms, text: str) -> str | None:
-    """Return the first form found in `text` as a whole word or phrase, case-insensitively."""
+def _searchable(rendered) -> frozenset:
+    """Every run of 1 to LONGEST_TERM words of the page, case-folded: a glossary lookup is then a set lookup."""
+    text = " ".join([rendered.page.title, *(block.text for block in page_blocks(rendered))])
+    words = _words(text)
+    return frozenset(" ".join(words[i:i + n]) for n in range(1, LONGEST_TERM + 1) for i in range(len(words) - n + 1))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+def _first_use(forms, grams: frozenset) -> str | None:
+    """Return the first form used in the page as a whole word or phrase, case-insensitively."""
     for form in forms:
-        pattern = r"\s+".join(re.escape(word) for word in form.casefold().split())
-        if re.search(rf"(?<!\w){pattern}(?!\w)", text):
+        if " ".join(_words(form)) in grams:
             return form
     return None
