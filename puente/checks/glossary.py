@@ -78,7 +78,12 @@ LONGEST_TERM = 6
 
 def _searchable(rendered) -> frozenset:
     """Every run of 1 to LONGEST_TERM words of the page, case-folded: a glossary lookup is then a set lookup."""
-    text = " ".join([rendered.page.title, *(block.text for block in page_blocks(rendered))])
+    return _grams(" ".join([rendered.page.title, *(block.text for block in page_blocks(rendered))]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _grams(text: str) -> frozenset:
+    # Each page is searched by its own pair check and by its translation's, in both directions.
     words = _words(text)
     return frozenset(" ".join(words[i:i + n]) for n in range(1, LONGEST_TERM + 1) for i in range(len(words) - n + 1))
 
