@@ -132,6 +132,23 @@ def sites(tmp_path_factory):
         server.server_close()
 
 
+@pytest.fixture(scope="module")
+def html_checker(sites):
+    """The Nu Html Checker, started on every output folder in one run (its JVM start-up dominates) and in
+    the background, so it works while the browser does; None when Java or vnu-jar is missing."""
+    java = shutil.which("java")
+    if java is None or not VNU_JAR.is_file():
+        yield None
+        return
+    checker = subprocess.Popen([java, "-jar", str(VNU_JAR), "--errors-only", "--skip-non-html", "--format", "json",
+                                "--stdout", *(str(site.folder) for site in sites.values())],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    yield checker
+    if checker.poll() is None:
+        checker.kill()
+        checker.communicate()
+
+
 def _add_status_page(site: BuiltSite) -> None:
     """Write the translation status report next to the pages, when the generator can render one."""
     try:
@@ -276,8 +293,10 @@ class Browsing:
 
 
 @pytest.fixture(scope="module")
-def audits(sites, browser) -> list[Audit]:
-    """Visit every page of both sites once, plus a deep missing path served with the 404 page."""
+def audits(sites, browser, html_checker) -> list[Audit]:
+    """Visit every page of both sites once, plus a deep missing path served with the 404 page.
+
+    It asks for `html_checker` only so the checker runs at the same time."""
     from axe_playwright_python.sync_playwright import Axe
     axe_script = Axe().axe_script  # the axe-core the package bundles, so nothing is fetched
     browsing = Browsing(browser, axe_script)
@@ -315,17 +334,15 @@ def test_every_page_of_both_sites_is_audited(audits, sites):
 
 # Validity, CSP, requests.
 
-def test_nu_html_checker_finds_no_errors_in_either_site(sites):
-    java = shutil.which("java")
-    if java is None or not VNU_JAR.is_file():
+def test_nu_html_checker_finds_no_errors_in_either_site(html_checker):
+    checker = html_checker
+    if checker is None:
         require_browser_or_skip("the Nu Html Checker needs Java 11+ and `npm ci` (vnu-jar)")
-    folders = [str(site.folder) for site in sites.values()]
-    result = subprocess.run([java, "-jar", str(VNU_JAR), "--errors-only", "--skip-non-html", "--format", "json",
-                             "--stdout", *folders], capture_output=True, text=True, timeout=300)
-    messages = json.loads(result.stdout)["messages"] if result.stdout.strip() else []
+    stdout, stderr = checker.communicate(timeout=300)
+    messages = json.loads(stdout)["messages"] if stdout.strip() else []
     errors = [f"{m.get('url', '?')}:{m.get('lastLine', '?')}: {m['message']}" for m in messages
               if m["type"] in ("error", "non-document-error")]
-    assert not errors and result.returncode == 0, "\n".join(errors) or result.stderr
+    assert not errors and checker.returncode == 0, "\n".join(errors) or stderr
 
 
 def test_strict_content_security_policy_reports_no_violations(audits):
