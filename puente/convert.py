@@ -187,6 +187,8 @@ def resolve(state: PageState, links: LinkMap, href: str, tag: str) -> str:
     if path.endswith(".md"):
         target = _md_target(page, path)
         url = state.ask("page", (page.lang, target), links.page_urls.get((page.lang, target)))
+        if url is None and state.ask("unavailable", (page.lang, target), (page.lang, target) in links.unavailable):
+            return href
         if url is None:
             candidates = [p for lang, p in links.page_urls if lang == page.lang]
             hint = get_close_matches(target, candidates, n=1)

@@ -300,6 +300,9 @@ class LinkMap:
     """Every file in static/, as '/'-separated paths: `images/a.png`."""
     source_ids: frozenset
     allow_raw_html: bool = False
+    unavailable: frozenset = frozenset()
+    """(lang, rel_path) of pages that exist but failed to load: their own error is enough, so links to
+    them are not reported as broken too."""
 
 
 @dataclass(frozen=True)
@@ -326,5 +329,6 @@ def answers_hold(link_map: LinkMap, lookups) -> bool:
         "page": lambda key: link_map.page_urls.get(key),
         "url": lambda key: key in link_map.urls,
         "static": lambda key: key in link_map.static_files,
+        "unavailable": lambda key: key in link_map.unavailable,
     }
     return all(questions[kind](key) == answer for kind, key, answer in lookups)

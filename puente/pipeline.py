@@ -49,7 +49,8 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     catalogs, found = load_catalogs(config, cache)
     diagnostics += found
     theme = ThemeLoader(lambda: _load_theme(config, catalogs))
-    renderer = Renderer(site, seeds, theme, collect_assets(config), catalogs)
+    renderer = Renderer(site, seeds, theme, collect_assets(config), catalogs, unavailable_pages(config, site,
+                                                                                              diagnostics))
     rendered = render_pages(renderer, cache, processes)
     diagnostics += [d for r in rendered for d in r.diagnostics]
     diagnostics += run_checks(site, rendered, seeds, cache, processes=processes)
@@ -65,6 +66,19 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
                            changed)
     cache.save()
     return done
+
+
+def unavailable_pages(config, site, diagnostics) -> set:
+    """(lang, rel_path) of the page files that an error kept out of the site."""
+    import os
+    published = {p.source for p in site.pages}
+    found = set()
+    for d in diagnostics:
+        if d.level == "error" and d.path.endswith(".md") and d.path not in published:
+            rel = os.path.relpath(os.path.join(config.root, d.path), config.content_dir).replace(os.sep, "/")
+            if "/" in rel and not rel.startswith("../"):
+                found.add(tuple(rel.split("/", 1)))
+    return found
 
 
 def _load_theme(config, catalogs):

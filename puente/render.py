@@ -72,7 +72,7 @@ def template_problem(config: Config, exc: Exception) -> Diagnostic:
 class Renderer:
     """Everything needed to render any page; built once and shared with worker processes by fork."""
 
-    def __init__(self, site: Site, seeds, theme_loader, assets: Assets, catalogs):
+    def __init__(self, site: Site, seeds, theme_loader, assets: Assets, catalogs, unavailable=frozenset()):
         self.site, self.seeds, self.assets, self.catalogs = site, seeds, assets, catalogs
         self.theme_loader = theme_loader
         config = site.config
@@ -83,6 +83,7 @@ class Renderer:
             static_files=frozenset(assets.files),
             source_ids=frozenset(seeds.sources),
             allow_raw_html=config.allow_raw_html,
+            unavailable=frozenset(unavailable),
         )
         self.templates = template_digests(config.path("templates"))
         self._converter = None

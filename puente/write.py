@@ -16,6 +16,9 @@ OLD_PREFIX = ".puente-old-"
 def output_problems(config: Config) -> list[Diagnostic]:
     """Refuse an output folder that would overwrite the project or its sources."""
     out = os.path.realpath(config.output_dir)
+    if os.path.exists(out) and not os.path.isdir(out):
+        return [Diagnostic(ERROR, "unsafe-output", f"refusing to write the site to {config.output_dir}: it is a "
+                           "file, not a folder; choose a folder such as public/", "--output")]
     guarded = [config.root, config.content_dir, *(config.path(d) for d in ("templates", "locales", "static", "seeds"))]
     for folder in guarded:
         real = os.path.realpath(folder)

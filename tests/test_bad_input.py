@@ -388,16 +388,12 @@ def test_bom_and_crlf_are_accepted(site):
 
 # Needs a change the lead makes in pipeline.py/render.py/write.py (see the issue 8 report).
 
-@pytest.mark.xfail(strict=True, reason="a page that fails to load also makes links to it 'broken': the pipeline "
-                                       "must tell link checking which files exist but failed to load")
 def test_a_page_that_fails_to_load_is_not_also_a_broken_link(site):
     site.write({"content/en/naloxone.md": "---\ntitle: [Naloxone\n---\n\nSpray it.\n"})
     code, _, err = site.build()
     assert len(errors_of(err)) == 1, err
 
 
-@pytest.mark.xfail(strict=True, reason="write.output_problems must refuse an --output that is an existing file: "
-                                       "today the file is renamed away and replaced by the site")
 def test_output_that_is_a_file_is_refused(site):
     (site.root / "notes.txt").write_text("mine")
     code, _, err = site.build("--output", "notes.txt")

@@ -160,3 +160,14 @@ def test_parallel_build_is_byte_identical_to_serial(scratch):
     assert site.run("--no-cache", "--jobs", "1", "--output", "serial").returncode == 0
     assert site.run("--no-cache", "--jobs", "2", "--output", "parallel").returncode == 0
     assert snapshot(site, "serial") == snapshot(site, "parallel")
+
+
+def test_link_to_a_page_that_failed_to_load_then_vanished_is_reported(scratch):
+    site = scratch(SITE)
+    site.run()
+    site.write({"content/en/naloxone.md": "---\ntitle: [Naloxone\n---\n\nSpray it.\n"})
+    first = site.run()
+    assert first.returncode == 1 and "[broken-link]" not in first.stderr
+    (site.root / "content/en/naloxone.md").unlink()
+    second = site.run()
+    assert "content/en/index.md:7: error: link to 'naloxone.md': there is no page content/en/naloxone.md" in second.stderr
