@@ -138,7 +138,7 @@ def peer_rows(n: int, names, runs: int) -> dict:
     results = os.path.join(PEERS, f"puente-bench-n{n}.jsonl")
     if os.path.exists(results):
         os.remove(results)
-    tools = ",".join([*names, "floor-md-1p", "floor-md-2p"])
+    tools = ",".join(names)
     subprocess.run([sys.executable, os.path.join(BENCH, "bench.py"), "--sizes", str(n), "--tools", tools,
                     "--runs", str(runs), "--warmup", "1", "--results", results],
                    check=True, env={**os.environ, "PEERS": PEERS}, stderr=subprocess.DEVNULL)
@@ -161,12 +161,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,1000,5000")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--peers", default="hugo,mkdocs,pelican", help="comma list; empty for none")
+    parser.add_argument("--peers", default="hugo,mkdocs,pelican,floor-md-1p,floor-md-2p",
+                        help="tools of ../shared/bench/bench.py to time beside ours (comma list; empty for none)")
+    parser.add_argument("--peer-runs", type=int, help="runs per peer (default: --runs)")
     args = parser.parse_args()
     peers = [p for p in args.peers.split(",") if p]
     if not os.path.exists("/usr/bin/time"):
         raise SystemExit("the peer harness needs /usr/bin/time: apt-get install time")
-    install_peers([*peers, "floor"])
+    install_peers(sorted({"floor" if p.startswith("floor") else p for p in peers}))
     table = {}
     for n in (int(s) for s in args.sizes.split(",")):
         print(f"N = {n} pages per language ({2 * n} pages)", flush=True)
@@ -175,7 +177,7 @@ def main():
         rows["no-change"] = measure("ours: no-change rebuild", ours.no_change, ours.site, args.runs)
         rows["page-edit"] = measure("ours: one-page-edit rebuild", ours.page_edit, ours.site, args.runs)
         rows["template-edit"] = measure("ours: template-edit rebuild", ours.template_edit, ours.site, args.runs)
-        rows.update(peer_rows(n, peers, args.runs))
+        rows.update(peer_rows(n, peers, args.peer_runs or args.runs) if peers else {})
         table[n] = rows
     print_targets(table)
 
