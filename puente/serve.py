@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     if not is_loopback(args.host):
         print(f"warning: --host {args.host} is reachable from other computers: anyone who can reach this one "
               f"on port {port} can read the preview, drafts included", file=sys.stderr)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, interrupt_handler(os.getpid()))
     try:
         with temporary_folder() as scratch:
             preview = Preview(Settings(root, args.content, site_url(args.host, port), scratch))
@@ -821,8 +821,15 @@ def watched_paths(root: str, content: str | None) -> list[str]:
     return [content_dir, *(os.path.join(root, name) for name in WATCHED_FOLDERS), os.path.join(root, CONFIG_NAME)]
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt  # livereload's serve() stops on it, as on Ctrl-C
+def interrupt_handler(pid: int):
+    """Turn SIGTERM into KeyboardInterrupt, which livereload's serve() stops on, as on Ctrl-C."""
+    def handler(signum, frame):
+        if os.getpid() != pid:  # a worker the build forked, being stopped by its pool: end quietly
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt
+    return handler
 
 
 class _WarningsOnly:

@@ -373,3 +373,26 @@ def test_status_report_is_served_once_the_status_command_can_render_it(scratch):
         assert status == 200 and "</html>" in body and '<meta name="puente-build"' in body
     else:
         assert status == 404, "no stub: the route appears when puente.status.render_report_html exists"
+
+
+def test_sigterm_stops_the_preview_but_lets_forked_build_workers_end_quietly():
+    import multiprocessing
+    previous = signal.signal(signal.SIGTERM, serve.interrupt_handler(os.getpid()))
+    try:
+        context = multiprocessing.get_context("fork")
+        running = context.Event()
+        worker = context.Process(target=_set_then_sleep, args=(running,))
+        worker.start()
+        assert running.wait(10)
+        worker.terminate()  # what a multiprocessing pool does to its workers when it closes
+        worker.join(10)
+        assert worker.exitcode == -signal.SIGTERM, "a worker that raised KeyboardInterrupt would exit with 1"
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _set_then_sleep(event):
+    event.set()
+    time.sleep(30)
