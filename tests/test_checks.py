@@ -204,6 +204,11 @@ def test_glossary_term_missing_from_the_english_page_warns_too(scratch):
         "content/en/naloxone.md:1"]
 
 
+def test_glossary_term_without_a_translation_is_not_checked(scratch):
+    site = scratch(pair("Call Narcan.", "Llame.", **{"seeds/glossary.yaml": "- en: [Narcan]\n"}))
+    assert reported(site.run("check"), "glossary") == []
+
+
 def test_glossary_passes_when_both_pages_use_the_terms(scratch):
     site = scratch(pair("Naloxone can reverse overdoses.", "La naloxona revierte una sobredosis.",
                         **{"seeds/glossary.yaml": GLOSSARY}))

@@ -28,8 +28,10 @@ def check_glossary(site, rendered, seeds):
                 continue
             theirs = _searchable(by_page[other.source])
             for entry, line in entries:
+                if other.lang not in entry:  # a term the glossary gives no translation for
+                    continue
                 used = _first_use(entry.get(r.page.lang, ()), text)
-                if used and not _first_use(entry.get(other.lang, ()), theirs):
+                if used and not _first_use(entry[other.lang], theirs):
                     forms = ", ".join(repr(f) for f in entry.get(other.lang, ()))
                     yield Diagnostic(WARNING, "glossary", f"{r.page.source}:{line_of(r.page, used, r.page.body_line, ignore_case=True)} "
                                      f"uses {used!r}, but this translation uses none of its glossary forms "
