@@ -316,7 +316,8 @@ def format_table(report: dict) -> str:
     langs = report["languages"]
     rows = [["page", *langs]]
     for entry in report["pages"]:
-        rows.append([entry["translation_key"], *(_cell(entry["languages"][lang]) for lang in langs)])
+        rows.append([entry["translation_key"], *(_cell(entry["languages"][lang], f"{report['content']}/{lang}/")
+                                                 for lang in langs)])
     out = [f"Translation status of {report['content']}/", "", *_columns(rows)]
     summary = report["summary"]
     out += ["", f"{summary['translation_keys']} pages: {summary[OUTDATED]} outdated, {summary[MISSING]} missing"]
@@ -347,10 +348,10 @@ def format_table(report: dict) -> str:
     return "\n".join(out)
 
 
-def _cell(state: dict) -> str:
+def _cell(state: dict, folder: str) -> str:
     if state["state"] == MISSING:
         return "missing"
-    name = state["path"].split("/", 2)[-1]
+    name = state["path"][len(folder):] if state["path"].startswith(folder) else state["path"]
     return f"{state['state'].upper() if state['state'] == OUTDATED else state['state']} ({name})"
 
 
