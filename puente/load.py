@@ -157,7 +157,8 @@ def _check_template(config: Config, page: Page | None, problems):
     if page is None or page.template == "page.html" or _template_exists(config, page.template):
         return page, problems
     folder = config.path("templates")
-    layouts = [n for n in sorted(os.listdir(folder)) if n.endswith(".html")] if os.path.isdir(folder) else []
+    layouts = sorted(n for n in os.listdir(folder) if n.endswith(".html") and not n.startswith("_")
+                     and not n.endswith("_part.html")) if os.path.isdir(folder) else []
     hint = get_close_matches(page.template, layouts, n=1)
     text, _ = read_text(config, config.path(*page.source.split("/")), page.source)
     problem = Diagnostic(ERROR, "unknown-template", f"template {page.template!r} is not in templates/"

@@ -58,6 +58,8 @@ def _read_list(config: Config, rel: str, diagnostics) -> list:
         data = yaml.SafeLoader("").construct_document(node) if node is not None else []
     except (yaml.YAMLError, ValueError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
+        if re.search(r"simple key|quoted scalar|flow", getattr(exc, "context", None) or ""):
+            mark = exc.context_mark  # where the list or quote was opened, not the end of the file
         diagnostics.append(Diagnostic(ERROR, "seed-syntax", f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
                                       rel, mark.line + 1 if mark else None))
         return []
