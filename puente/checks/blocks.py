@@ -62,6 +62,8 @@ class _Open:
 
 
 class _BlockParser(HTMLParser):
+    """Collect the text of each block, its links and whether it cites a source, skipping code and citations."""
+
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.stack = []
@@ -78,8 +80,8 @@ class _BlockParser(HTMLParser):
         if tag == "sup" and hides and self.open:
             self.open[-1].cited = True
         block = None if hides else self._block_for(tag, classes, emergency)
-        if self.open and (tag in ("br", "p") or tag in ("td", "th")):
-            self.open[-1].parts.append(" | " if tag in ("td", "th") else " ")
+        if self.open and tag in ("br", "p", "td", "th"):
+            self.open[-1].parts.append(" | " if tag in ("td", "th") else " ")  # cells stay apart, lines too
         if tag == "a" and self.open and attrs.get("href") and not self.hidden and not hides:
             self.open[-1].links.append(attrs["href"])
         if block is not None:
