@@ -87,9 +87,9 @@ class RunningPreview:
                 raise AssertionError(f"{path} never matched; last status {status}; stderr: {self.errors}")
             time.sleep(0.02)
 
-    def stop(self) -> int:
+    def stop(self, signum=signal.SIGTERM) -> int:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signum)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -124,6 +124,9 @@ def test_serves_an_edit_and_logs_one_line_per_rebuild(scratch, tmp_path):
         site.write({"content/en/naloxone.md": page("Naloxone", "Carry it with you.", order=2)})
         preview.wait_until("/en/naloxone/", lambda s, b: "Carry it with you." in b)
         preview.wait_for_line(r"^rebuilt \d+ files? after content/en/naloxone\.md changed in \d+\.\d\d s$")
+        template = (site.root / "templates" / "page.html").read_text(encoding="utf-8")
+        site.write({"templates/page.html": template.replace("</article>", "<p>From the template.</p></article>")})
+        preview.wait_until("/es/naloxona/", lambda s, b: "From the template." in b)
         assert preview.stop() == 0
     assert not (site.root / "public").exists()
     assert os.listdir(temp) == [], "the temporary folder is removed on SIGTERM"
@@ -241,6 +244,7 @@ def test_non_loopback_host_warns_and_still_serves(scratch):
     with running_preview(site, "--host", "0.0.0.0") as preview:
         assert preview.url.startswith("http://127.0.0.1:")
         assert preview.request("/en/")[0] == 200
+        assert preview.stop(signal.SIGINT) == 0, "Ctrl-C stops it cleanly too"
     assert any(line.startswith("warning: --host 0.0.0.0 is reachable from other computers") for line in preview.errors)
 
 
