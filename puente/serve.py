@@ -97,6 +97,7 @@ def main(argv=None) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    """Describe `build.py serve`'s options."""
     cli = argparse.ArgumentParser(prog="build.py serve", description="Preview the site in your browser while "
                                   "you edit: every save rebuilds it and reloads the open pages.")
     cli.add_argument("--content", metavar="DIR", help="the content folder (default: content/)")
@@ -131,7 +132,7 @@ def bind(host: str, port: int) -> list:
 
 
 def listen_problem(host: str, port: int, exc: OSError) -> str:
-    """One line saying why the preview cannot listen, and what to do."""
+    """Say in one line why the preview cannot listen, and what to do."""
     import errno
     import socket
     if isinstance(exc, socket.gaierror):
@@ -147,6 +148,7 @@ def listen_problem(host: str, port: int, exc: OSError) -> str:
 
 
 def is_loopback(host: str) -> bool:
+    """Tell whether only this computer can reach `host`."""
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
@@ -160,12 +162,12 @@ def _netloc(host: str, port: int) -> str:
 
 
 def site_url(host: str, port: int) -> str:
-    """The base URL the preview builds with, so every link points back at the preview."""
+    """Return the base URL the preview builds with, so every link points back at the preview."""
     return f"http://{_netloc(host.strip('[]'), port)}/"
 
 
 def browse_host(host: str) -> str:
-    """The host to open in a browser, ready for a URL: an unspecified address (0.0.0.0, ::) is 127.0.0.1."""
+    """Return the host to open in a browser, ready for a URL: 127.0.0.1 for an unspecified 0.0.0.0 or ::."""
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -176,6 +178,7 @@ def browse_host(host: str) -> str:
 
 
 def browse_url(host: str, port: int) -> str:
+    """Return the URL to open in a browser."""
     return f"http://{browse_host(host)}:{port}/"
 
 
@@ -229,6 +232,7 @@ class Snapshot:
 
     @property
     def failed(self) -> bool:
+        """Tell whether the latest build failed (its site is then the previous one)."""
         return bool(self.errors)
 
 
@@ -306,7 +310,7 @@ def _is_inside(path: str, folder: str) -> bool:
 
 
 def rebuild_line(old: Snapshot, new: Snapshot, paths, root: str, seconds: float) -> str:
-    """The one log line for a build: what changed, how many files it rebuilt and how long it took."""
+    """Write the one log line of a build: what changed, how many files it rebuilt and how long it took."""
     after = f" after {describe_changes(paths, root)} changed" if paths else ""
     if new.failed:
         count = len(new.errors)
@@ -494,6 +498,8 @@ class _Either:
 
 @dataclass(frozen=True)
 class Response:
+    """One HTTP answer, as the WSGI app hands it to livereload."""
+
     status: str
     """`200 OK`."""
     headers: tuple
@@ -555,6 +561,7 @@ NO_STORE = (("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")
 
 
 def file_response(status: str, path: str, data: bytes, build_id: str) -> Response:
+    """Answer with a file's bytes, typed by its name, never cached; HTML pages get their build id."""
     kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
     if kind == "text/html":
         data = with_build_id(data, build_id)
@@ -569,10 +576,12 @@ def with_build_id(html: bytes, build_id: str) -> bytes:
 
 
 def plain(status: str, text: str, *headers) -> Response:
+    """Answer with plain text."""
     return Response(status, (("Content-Type", "text/plain; charset=utf-8"), *NO_STORE, *headers), text.encode())
 
 
 def html_page(status: str, html: str, build_id: str) -> Response:
+    """Answer with one of the preview's own pages."""
     return file_response(status, "page.html", html.encode(), build_id)
 
 
@@ -604,7 +613,7 @@ def preview_template(snapshot: Snapshot, name: str, **context) -> str:
 
 
 def error_page(snapshot: Snapshot) -> Response:
-    """The latest build's errors, `file:line: message`, shown in place of every page until a good save."""
+    """Show the latest build's errors as `file:line: message`, in place of every page until a good save."""
     lines = [{"where": f"{d.path}:{d.line}" if d.line else d.path, "message": d.message, "code": d.code}
              for d in snapshot.errors]
     try:
@@ -615,6 +624,7 @@ def error_page(snapshot: Snapshot) -> Response:
 
 
 def fallback_error_page(lines, exc: Exception) -> str:
+    """List the errors in plain HTML, for when templates/_preview/error.html.jinja cannot be shown."""
     from html import escape
     items = "".join(f"<li><code>{escape(line['where'])}</code>: {escape(line['message'])} "
                     f"[{escape(line['code'])}]</li>" for line in lines)
@@ -643,7 +653,7 @@ def compare_page(snapshot: Snapshot, key: str) -> Response:
 
 
 def site_stylesheets(snapshot: Snapshot):
-    """The stylesheet links of the site's pages, so the compare view shows the text as readers see it."""
+    """Return the stylesheet links of the site's pages, so the compare view shows text as readers see it."""
     import re
     from markupsafe import Markup
     page = next(iter(snapshot.rendered.values()), None)
@@ -652,7 +662,7 @@ def site_stylesheets(snapshot: Snapshot):
 
 
 def compare_column(snapshot: Snapshot, key: str, lang: str) -> dict:
-    """One language's side of the compare view; `page` is None when that translation does not exist."""
+    """Gather one language's side of the compare view; `page` is None when that translation is missing."""
     from markupsafe import Markup
     rendered = snapshot.rendered.get((key, lang))
     column = {"lang": lang, "language": language_name(lang), "page": None, "content": ""}
@@ -662,7 +672,7 @@ def compare_column(snapshot: Snapshot, key: str, lang: str) -> dict:
 
 
 def compare_rows(snapshot: Snapshot) -> list[dict]:
-    """Every translation key with its page in each language (None where missing)."""
+    """List every translation key with its page in each language (None where missing)."""
     keys = sorted({key for key, _ in snapshot.rendered})
     langs = snapshot.config.langs
     return [{"key": key, "pages": [getattr(snapshot.rendered.get((key, lang)), "page", None) for lang in langs]}
@@ -679,7 +689,7 @@ def language_name(code: str) -> str:
 
 
 def wsgi_app(preview: Preview):
-    """The WSGI app livereload serves (`Server(app=...)`): every request reads the current snapshot."""
+    """Make the WSGI app livereload serves (`Server(app=...)`): every request reads the current snapshot."""
     def app(environ, start_response):
         response = respond(preview.snapshot, environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/"))
         start_response(response.status, list(response.headers))
@@ -705,9 +715,11 @@ class HostPolicy:
 
     @classmethod
     def for_address(cls, host: str, port: int) -> "HostPolicy":
+        """Make the policy of a preview listening on host:port."""
         return cls(host, port, frozenset({host.lower().strip("[]"), *LOOPBACK_NAMES}))
 
     def allows(self, host_header: str) -> bool:
+        """Tell whether a request with this Host header (`name:port`) may be answered."""
         from tornado.httputil import split_host_and_port
         try:
             name, port = split_host_and_port(host_header.lower())
@@ -719,6 +731,7 @@ class HostPolicy:
         return name in self.names or _is_ip_address(name)
 
     def refusal(self, host_header: str) -> str:
+        """Explain a refusal to whoever typed the address."""
         return (f"This preview answers only to its own address ({browse_url(self.address, self.port)}), "
                 f"not to {host_header!r}: another name could be a web page trying to read it.\n")
 
@@ -755,11 +768,15 @@ class GuardedLiveReloadHandler(_HostGuard, LiveReloadHandler):
 
 
 class GuardedScriptHandler(_HostGuard, LiveReloadJSHandler):
+    """livereload.js, for the preview's own address only."""
+
     def initialize(self, hosts: HostPolicy):
         self.hosts = hosts
 
 
 class GuardedFallbackHandler(_HostGuard, web.FallbackHandler):
+    """The WSGI app (through livereload's script-injecting container), for the preview's own address only."""
+
     def initialize(self, fallback, hosts: HostPolicy):
         super().initialize(fallback)
         self.hosts = hosts
@@ -776,6 +793,7 @@ class PreviewServer(Server):
         self.sockets, self.hosts = sockets, hosts
 
     def application(self, port, host, liveport=None, debug=None, live_css=True):
+        """Route livereload's socket and script and the WSGI app, all guarded; serve them on the sockets."""
         from tornado.httpserver import HTTPServer
         LiveReloadHandler.watcher = self.watcher
         LiveReloadHandler.live_css = live_css
@@ -786,6 +804,7 @@ class PreviewServer(Server):
         HTTPServer(web.Application(handlers=handlers, debug=False)).add_sockets(self.sockets)
 
     def get_web_handlers(self, script):
+        """Serve the WSGI app with livereload's script injected into every HTML page."""
         fallback = LiveScriptContainer(self.app, script)
         return [(r".*", GuardedFallbackHandler, {"fallback": fallback, "hosts": self.hosts})]
 
@@ -816,7 +835,7 @@ def serve(preview: Preview, sockets, hosts: HostPolicy, open_browser: bool):
 
 
 def watched_paths(root: str, content: str | None) -> list[str]:
-    """The sources of the site: content, templates, catalogs, static files, seeds and site.toml."""
+    """List the sources of the site: content, templates, catalogs, static files, seeds and site.toml."""
     content_dir = os.path.abspath(content) if content else os.path.join(root, "content")
     return [content_dir, *(os.path.join(root, name) for name in WATCHED_FOLDERS), os.path.join(root, CONFIG_NAME)]
 
@@ -841,6 +860,7 @@ class _WarningsOnly:
 
 
 def quiet_logs():
+    """Leave the terminal to the preview's own lines."""
     import logging
     logging.getLogger("livereload").addFilter(_WarningsOnly())
     # an error page is a 500, which tornado would log on every request while the build is broken
