@@ -12,6 +12,7 @@ from .checks.readability import check_readability
 from .checks.review import check_review_due
 from .checks.translation import check_outdated_translations
 from .model import ERROR, Diagnostic
+from .workers import parallel_map
 
 
 def check_anchors(site, rendered, seeds):
@@ -43,7 +44,6 @@ CHECKS = [
     (check_outdated_translations, PAIR), (check_unused_sources, SITE),
 ]
 """Every check with its scope, in the order its diagnostics are reported."""
-PARALLEL_THRESHOLD = 50
 
 
 def run_checks(site, rendered, seeds, cache=None, checks=None, processes=None) -> tuple[Diagnostic, ...]:
@@ -73,7 +73,7 @@ def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[
     keys = [context.key(r) for r in rendered]
     results = [cache.get("values", key) if cache else None for key in keys]
     missing = [i for i, found in enumerate(results) if found is None]
-    for i, found in zip(missing, _run(context, missing, processes)):
+    for i, found in zip(missing, parallel_map(context.findings, missing, processes)):
         results[i] = found
         if cache:
             cache.put("values", keys[i], found)
@@ -112,28 +112,6 @@ class _CheckContext:
             # A pair check also reports on the translations; they get those findings in their own turn.
             result[check.__name__] = tuple(d for d in found if scope == PAGE or d.path not in others)
         return result
-
-
-_CONTEXT: _CheckContext | None = None
-
-
-def _findings_in_worker(index: int) -> dict:
-    return _CONTEXT.findings(index)
-
-
-def _run(context: _CheckContext, indexes, processes) -> list[dict]:
-    global _CONTEXT
-    import os
-    workers = processes if processes is not None else min(os.cpu_count() or 1, 4)
-    if len(indexes) <= PARALLEL_THRESHOLD or workers < 2:
-        return [context.findings(i) for i in indexes]
-    import multiprocessing
-    _CONTEXT = context
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_findings_in_worker, indexes, chunksize=max(1, len(indexes) // (workers * 8)))
-    finally:
-        _CONTEXT = None
 
 
 def _today() -> str:

@@ -10,11 +10,10 @@ import traceback
 from dataclasses import dataclass
 
 from .cache import digest
+from .workers import parallel_map
 from .model import (ERROR, Config, Diagnostic, Fragment, LinkMap, Output, Page, Rendered, Site,
                     answers_hold, has_errors)
 
-PARALLEL_THRESHOLD = 50
-"""Below this many pages, starting worker processes costs more than it saves."""
 SITE_WIDE_TEMPLATES = {"sources.html"}
 """Templates that list what every other page cites, so they are rendered last."""
 
@@ -196,14 +195,6 @@ def template_digests(folder: str) -> dict:
     return result
 
 
-_RENDERER: Renderer | None = None
-
-
-def _render_in_worker(task) -> tuple[Rendered, Fragment]:
-    index, fragment = task
-    return _RENDERER.render_page(_RENDERER.site.pages[index], fragment=fragment)
-
-
 def render_pages(renderer: Renderer, cache=None, processes: int | None = None) -> tuple[Rendered, ...]:
     """Render every page that changed, across processes when there is enough work.
 
@@ -253,22 +244,8 @@ def _remember(renderer: Renderer, cache, rendered: Rendered, fragment: Fragment,
 
 def _run(renderer: Renderer, tasks, processes):
     """Render the tasks, in worker processes when there are enough to pay for starting them."""
-    global _RENDERER
     if not tasks:
         return []
     renderer.theme_loader.loaded  # load templates once, before forking, not once per worker
-    workers = processes if processes is not None else min(os.cpu_count() or 1, 4)
-    if len(tasks) <= PARALLEL_THRESHOLD or workers < 2 or not _can_fork():
-        return [renderer.render_page(renderer.site.pages[i], fragment=f) for i, f in tasks]
-    import multiprocessing
-    _RENDERER = renderer
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_render_in_worker, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
-    finally:
-        _RENDERER = None
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-    return "fork" in multiprocessing.get_all_start_methods()
+    pages = renderer.site.pages
+    return parallel_map(lambda task: renderer.render_page(pages[task[0]], fragment=task[1]), tasks, processes)
