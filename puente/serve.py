@@ -271,7 +271,8 @@ def crash_diagnostic(config: Config, exc: Exception) -> Diagnostic:
     """Describe an exception from the build as an error at the line of puente that raised it."""
     frames = traceback.extract_tb(exc.__traceback__)
     frame = frames[-1] if frames else None
-    where = config.relative(frame.filename) if frame else "puente"
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    where = os.path.relpath(frame.filename, package).replace(os.sep, "/") if frame else "puente"
     return Diagnostic(ERROR, "internal-error", f"the build stopped with {type(exc).__name__}: {exc} (a bug in "
                       "puente, not in your files; the terminal shows the details)", where,
                       frame.lineno if frame else None)

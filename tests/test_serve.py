@@ -400,3 +400,15 @@ def test_sigterm_stops_the_preview_but_lets_forked_build_workers_end_quietly():
 def _set_then_sleep(event):
     event.set()
     time.sleep(30)
+
+
+def test_a_crash_in_the_build_is_an_error_page_naming_where_puente_failed(scratch, monkeypatch):
+    import puente.pipeline
+    site = scratch(BILINGUAL)
+
+    def broken_build(config, **options):
+        raise FileNotFoundError(2, "No such file or directory", "static/dangling.png")
+    monkeypatch.setattr(puente.pipeline, "build", broken_build)
+    snapshot = snapshot_of(site)
+    assert [(d.path, d.code) for d in snapshot.errors] == [("tests/test_serve.py", "internal-error")]
+    assert "the build stopped with FileNotFoundError" in get(snapshot, "/en/")[1]
