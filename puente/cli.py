@@ -26,8 +26,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         return 130
     except OSError as exc:  # a read-only or full disk, a missing folder: the user's to fix, without a traceback
-        print(f"{_os_error_path(exc)}: error: {exc.strerror or exc}: the build stopped here; check that the "
-              "folder exists, that you may write to it and that the disk has room [os-error]", file=sys.stderr)
+        print(f"{_os_error_path(exc)}: error: {exc.strerror or exc}: the build stopped here; check that this "
+              "path exists, that you may read and write it, and that the disk has room [os-error]", file=sys.stderr)
         if os.environ.get("PUENTE_DEBUG"):
             traceback.print_exc()
         return EXIT_CONTENT

@@ -382,8 +382,8 @@ def test_output_folder_that_cannot_be_written(site):
     code, out, err = site.build("--output", "/proc/puente-site")
     assert code == 1
     assert err.startswith("/proc/.puente-tmp-puente-site-") and err.rstrip().endswith(
-        ": error: No such file or directory: the build stopped here; check that the folder exists, that you may "
-        "write to it and that the disk has room [os-error]"), err
+        ": error: No such file or directory: the build stopped here; check that this path exists, that you may "
+        "read and write it, and that the disk has room [os-error]"), err
     assert "Traceback" not in err and site.snapshot() == before
 
 
