@@ -82,6 +82,10 @@ class Cache:
         self.current = {"pages": {}, "fragments": {}, "html": {}, "manifests": {}, "values": {}}
         self.changed = previous is None
 
+    def successor(self) -> "Cache":
+        """An in-memory cache for the next build in this process, holding what this build used."""
+        return Cache(None, self.version, self.current)
+
     def get(self, table: str, key):
         """Return the entry from the previous build (and keep it for the next), or None."""
         found = self.current[table].get(key)

@@ -26,6 +26,8 @@ class BuildResult:
     rendered: tuple[Rendered, ...] = ()
     outputs: tuple[Output, ...] = ()
     seconds: float = 0.0
+    cache: object = None
+    """The cache this build used; `cache.successor()` lets the next build in this process reuse it in memory."""
     written: bool = False
     changed: int = 0
     """How many output files were (re)written; unchanged files are left as they were."""
@@ -35,10 +37,14 @@ class BuildResult:
 
 
 def build(config: Config, *, strict: bool = False, write: bool = True, processes: int | None = None,
-          cache_dir: str | None = None) -> BuildResult:
-    """Build the whole site; write it only when nothing failed. `cache_dir=None` builds cold."""
+          cache_dir: str | None = None, cache=None) -> BuildResult:
+    """Build the whole site; write it only when nothing failed.
+
+    The cache is read from and saved to `cache_dir`, or given in memory as `cache` (the preview
+    passes the previous build's `result.cache.successor()`); with neither, the build is cold.
+    """
     started = time.perf_counter()
-    cache, diagnostics = open_cache(config, cache_dir)
+    cache, diagnostics = (cache, ()) if cache is not None else open_cache(config, cache_dir)
     diagnostics = [*diagnostics, *(output_problems(config) if write else ())]
     pages, found = load_pages(config, cache)
     diagnostics += found
@@ -59,11 +65,11 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     if theme.was_loaded:
         diagnostics += theme.loaded[1]
     diagnostics = list(dict.fromkeys(diagnostics))  # a broken base template is reported once, not per page
-    done = BuildResult(tuple(diagnostics), site, rendered, tuple(outputs), time.perf_counter() - started)
+    done = BuildResult(tuple(diagnostics), site, rendered, tuple(outputs), time.perf_counter() - started, cache)
     if write and not done.failed(strict):
         changed, _ = write_outputs(config, outputs, cache)
-        done = BuildResult(done.diagnostics, site, rendered, done.outputs, time.perf_counter() - started, True,
-                           changed)
+        done = BuildResult(done.diagnostics, site, rendered, done.outputs, time.perf_counter() - started, cache,
+                           True, changed)
     cache.save()
     return done
 

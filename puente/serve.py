@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import inspect
 import ipaddress
 import mimetypes
 import os
@@ -21,7 +20,7 @@ import tempfile
 import threading
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Callable, Mapping
 from urllib.parse import quote, urlsplit
@@ -205,6 +204,8 @@ class Settings:
     base_url: str
     cache_dir: str | None = None
     """A private folder for the build cache, when the pipeline keeps one."""
+    memory: dict = field(default_factory=dict, compare=False)
+    """The last build's cache, kept in memory so a rebuild need not unpickle and pickle it."""
 
     def load(self) -> Config:
         """Read site.toml again (it may have changed); raise ConfigError."""
@@ -243,7 +244,7 @@ def build_snapshot(settings: Settings, previous: Snapshot, build_id: str) -> Sna
     except ConfigError as exc:
         return replace(previous, build_id=build_id, errors=exc.diagnostics)
     try:
-        result = run_build(config, settings.cache_dir)
+        result = run_build(config, settings)
     except Exception as exc:  # a bug in the build must show in the browser, not stop the preview
         traceback.print_exc()
         return replace(previous, build_id=build_id, config=config, errors=(crash_diagnostic(config, exc),))
@@ -258,13 +259,13 @@ def build_snapshot(settings: Settings, previous: Snapshot, build_id: str) -> Sna
                     warnings=warnings, refused=tuple(refused.values()))
 
 
-def run_build(config: Config, cache_dir: str | None):
-    """Call the pipeline the way this version of it allows: with a cache folder once it has one."""
+def run_build(config: Config, settings: Settings):
+    """Build in memory, reusing the previous build's cache from memory (or, first, from the cache folder)."""
     from .pipeline import build
-    options = {}
-    if cache_dir and "cache_dir" in inspect.signature(build).parameters:
-        options["cache_dir"] = cache_dir
-    return build(config, write=False, **options)
+    result = build(config, write=False, cache=settings.memory.get("cache"), cache_dir=settings.cache_dir)
+    if result.cache is not None:
+        settings.memory["cache"] = result.cache.successor()
+    return result
 
 
 def crash_diagnostic(config: Config, exc: Exception) -> Diagnostic:
