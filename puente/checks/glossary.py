@@ -74,29 +74,24 @@ def _parse_glossary(data: bytes):
     return entries, problems
 
 
-LONGEST_TERM = 6
-"""Words in the longest glossary form that can match; longer forms would never be found."""
-
-
-def _searchable(rendered) -> frozenset:
-    """Every run of 1 to LONGEST_TERM words of the page, case-folded: a glossary lookup is then a set lookup."""
-    return _grams(" ".join([rendered.page.title, *(block.text for block in page_blocks(rendered))]))
+def _searchable(rendered) -> str:
+    """The page's words, case-folded, one space apart and padded: a form is found by a substring search."""
+    return _padded(" ".join([rendered.page.title, *(block.text for block in page_blocks(rendered))]))
 
 
 @functools.lru_cache(maxsize=1024)
-def _grams(text: str) -> frozenset:
+def _padded(text: str) -> str:
     # Each page is searched by its own pair check and by its translation's, in both directions.
-    words = _words(text)
-    return frozenset(" ".join(words[i:i + n]) for n in range(1, LONGEST_TERM + 1) for i in range(len(words) - n + 1))
+    return " " + " ".join(_words(text)) + " "
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
-def _first_use(forms, grams: frozenset) -> str | None:
+def _first_use(forms, text: str) -> str | None:
     """Return the first form used in the page as a whole word or phrase, case-insensitively."""
     for form in forms:
-        if " ".join(_words(form)) in grams:
+        if f" {' '.join(_words(form))} " in text:
             return form
     return None
