@@ -74,13 +74,20 @@ class Cache:
 
     The only mutable object in the pipeline, on purpose: stages ask it for earlier results and
     hand it new ones, and `save()` writes what this build used.
+
+    On disk it is a base file plus a journal: a build that changed a few pages appends just their
+    new entries to the journal instead of rewriting tens of megabytes; once the journal grows past a
+    quarter of the base, the next save compacts both into a new base holding only what was used.
     """
 
-    def __init__(self, path: str | None, version: str, previous: dict | None = None):
+    def __init__(self, path: str | None, version: str, previous: dict | None = None, generation: str = "",
+                 journal_size: int = 0, base_size: int = 0):
         self.path, self.version = path, version
         self.previous = previous or {}
         self.current = {"pages": {}, "fragments": {}, "html": {}, "manifests": {}, "values": {}}
+        self.added = {table: {} for table in self.current}
         self.changed = previous is None
+        self.generation, self.journal_size, self.base_size = generation, journal_size, base_size
 
     def successor(self) -> "Cache":
         """An in-memory cache for the next build in this process, holding what this build used."""
@@ -97,6 +104,7 @@ class Cache:
 
     def put(self, table: str, key, value):
         self.current[table][key] = value
+        self.added[table][key] = value
         self.changed = True
 
     def _kept_everything(self) -> bool:
@@ -104,21 +112,39 @@ class Cache:
         return all(len(self.current[t]) == len(self.previous.get(t, {})) for t in self.current)
 
     def save(self):
-        """Write the entries this build used; a failure to write only costs speed next time."""
-        if not self.path or not self.changed and self._kept_everything():
-            return
-        temp = f"{self.path}.{os.getpid()}.tmp"
+        """Write what this build made; a failure to write only costs speed next time."""
+        if not self.path or not self.changed and (self.generation or self._kept_everything()):
+            return  # nothing new; entries left unused are dropped at the next compaction
         try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(temp, "wb") as f:
-                pickle.dump({"format": FORMAT, "version": self.version, "tables": self.current}, f,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, self.path)
+            if self.generation and self.journal_size < self.base_size // 4:
+                self._append()
+            else:
+                self._rewrite()
         except OSError:
-            try:
+            pass
+
+    def _append(self):
+        frame = pickle.dumps({"generation": self.generation, "tables": self.added}, protocol=pickle.HIGHEST_PROTOCOL)
+        with open(self.path + JOURNAL, "ab") as f:
+            f.write(frame)
+
+    def _rewrite(self):
+        temp = f"{self.path}.{os.getpid()}.tmp"
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        try:
+            with open(temp, "wb") as f:
+                pickle.dump({"format": FORMAT, "version": self.version, "generation": os.urandom(8).hex(),
+                             "tables": self.current}, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, self.path)
+        finally:
+            if os.path.exists(temp):
                 os.remove(temp)
-            except OSError:
-                pass
+        # A journal left from the old base would name the old generation, so it is ignored even if this fails.
+        if os.path.exists(self.path + JOURNAL):
+            os.remove(self.path + JOURNAL)
+
+
+JOURNAL = ".journal"
 
 
 def open_cache(config: Config, folder: str | None) -> tuple[Cache, tuple[Diagnostic, ...]]:
@@ -133,13 +159,30 @@ def open_cache(config: Config, folder: str | None) -> tuple[Cache, tuple[Diagnos
         with open(path, "rb") as f:
             data = pickle.load(f)
         fits = isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("tables"), dict)
+        if fits and data.get("version") == version:
+            journal_size = _replay_journal(path + JOURNAL, data)
     except Exception as exc:  # a truncated or corrupt pickle can raise almost anything
         return Cache(path, version), (_discarded(config, path, f"it cannot be read ({type(exc).__name__})"),)
     if not fits:
         return Cache(path, version), (_discarded(config, path, "its format is not this version's"),)
     if data.get("version") != version:
         return Cache(path, version), (_discarded(config, path, "it was made by another version of the generator"),)
-    return Cache(path, version, data["tables"]), ()
+    return Cache(path, version, data["tables"], data.get("generation", ""), journal_size,
+                 os.path.getsize(path)), ()
+
+
+def _replay_journal(path: str, data: dict) -> int:
+    """Apply the journal's frames written for this base to its tables; return the journal's size."""
+    if not os.path.exists(path):
+        return 0
+    with open(path, "rb") as f:
+        while f.peek(1):
+            frame = pickle.load(f)
+            if frame.get("generation") != data.get("generation"):
+                continue
+            for table, entries in frame["tables"].items():
+                data["tables"].setdefault(table, {}).update(entries)
+    return os.path.getsize(path)
 
 
 def _discarded(config: Config, path: str, why: str) -> Diagnostic:

@@ -171,3 +171,44 @@ def test_link_to_a_page_that_failed_to_load_then_vanished_is_reported(scratch):
     (site.root / "content/en/naloxone.md").unlink()
     second = site.run()
     assert "content/en/index.md:7: error: link to 'naloxone.md': there is no page content/en/naloxone.md" in second.stderr
+
+
+def test_an_edit_appends_to_the_journal_and_compaction_keeps_results_identical(scratch):
+    site = scratch(SITE)
+    site.run()
+    base = site.root / ".cache/build.pickle"
+    journal = site.root / ".cache/build.pickle.journal"
+    stamp = base.stat().st_mtime_ns
+    appended = compacted = False
+    for i in range(12):  # enough edits for the journal to outgrow a quarter of the base and be compacted
+        site.write({"content/en/guide/steps.md": page("Steps", f"## First\n\nGo [home](../index.md), {i}.")})
+        assert site.run().returncode == 0
+        assert_same_as_cold(site)
+        appended |= journal.exists() and base.stat().st_mtime_ns == stamp
+        compacted |= appended and not journal.exists()
+    assert appended and compacted
+    assert site.run().stdout.rstrip().endswith("public is up to date")
+
+
+def test_no_change_build_writes_no_journal(scratch):
+    site = scratch(SITE)
+    site.run()
+    site.write({"content/en/guide/steps.md": page("Steps", "## First\n\nGo [home](../index.md) now.")})
+    site.run()
+    journal = site.root / ".cache/build.pickle.journal"
+    size = journal.stat().st_size if journal.exists() else 0
+    site.run()
+    assert (journal.stat().st_size if journal.exists() else 0) == size
+
+
+def test_truncated_journal_is_discarded_with_a_note(scratch):
+    site = scratch(SITE)
+    site.run()
+    site.write({"content/en/guide/steps.md": page("Steps", "## First\n\nGo [home](../index.md) now.")})
+    site.run()
+    journal = site.root / ".cache/build.pickle.journal"
+    assert journal.exists()
+    journal.write_bytes(journal.read_bytes()[:-7])
+    result = site.run()
+    assert "the build cache was discarded because it cannot be read" in result.stderr
+    assert_same_as_cold(site)
