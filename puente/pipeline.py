@@ -14,7 +14,7 @@ from .model import Diagnostic, Output, Rendered, Site, has_errors
 from .pair import pair_translations
 from .render import Renderer, ThemeLoader, collect_assets, render_pages
 from .seeds import load_seeds
-from .write import output_problems, write_outputs
+from .write import output_problems, recover, write_outputs
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     passes the previous build's `result.cache.successor()`); with neither, the build is cold.
     """
     started = time.perf_counter()
+    if write:
+        recover(config)  # a build killed mid-swap must not leave the site missing, even if this one fails
     cache, diagnostics = (cache, ()) if cache is not None else open_cache(config, cache_dir)
     diagnostics = [*diagnostics, *(output_problems(config) if write else ())]
     pages, found = load_pages(config, cache)
@@ -54,9 +56,10 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     diagnostics += found
     catalogs, found = load_catalogs(config, cache)
     diagnostics += found
+    assets, found = collect_assets(config)
+    diagnostics += found
     theme = ThemeLoader(lambda: _load_theme(config, catalogs))
-    renderer = Renderer(site, seeds, theme, collect_assets(config), catalogs, unavailable_pages(config, site,
-                                                                                              diagnostics))
+    renderer = Renderer(site, seeds, theme, assets, catalogs, unavailable_pages(config, site, diagnostics))
     rendered = render_pages(renderer, cache, processes)
     diagnostics += [d for r in rendered for d in r.diagnostics]
     diagnostics += run_checks(site, rendered, seeds, cache, processes=processes)

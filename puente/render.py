@@ -33,17 +33,25 @@ class Assets:
                 yield Output(published, f.read())
 
 
-def collect_assets(config: Config) -> Assets:
-    """List static/ and fingerprint its stylesheets."""
+def collect_assets(config: Config) -> tuple[Assets, list[Diagnostic]]:
+    """List static/ and fingerprint its stylesheets; report what cannot be published."""
     root = config.path("static")
-    files = {}
+    if not os.path.isdir(root):
+        return Assets({}, {}), [Diagnostic(ERROR, "missing-folder", "the static/ folder is missing: it holds the "
+                                           "stylesheet and icons every page needs (restore it from git: "
+                                           "`git checkout -- static`)", "static")]
+    files, problems = {}, []
     for here, dirs, names in os.walk(root):
         dirs.sort()
         for name in sorted(names):
             path = os.path.join(here, name)
+            if not os.path.isfile(path):
+                problems.append(Diagnostic(ERROR, "broken-symlink", "this symbolic link points to nothing: fix "
+                                           "the link or delete it", config.relative(path)))
+                continue
             files[os.path.relpath(path, root).replace(os.sep, "/")] = path
     published = {logical: _fingerprinted(logical, path) for logical, path in files.items()}
-    return Assets(published, files)
+    return Assets(published, files), problems
 
 
 def _fingerprinted(logical: str, path: str) -> str:

@@ -283,7 +283,7 @@ def outside_links(config: Config) -> dict[str, Diagnostic]:
     """Map each output copied from a symbolic link that leads out of static/ to a warning: never served."""
     from .render import collect_assets
     folder = os.path.realpath(config.path("static"))
-    assets = collect_assets(config)
+    assets, _ = collect_assets(config)
     return {assets.published[logical]: Diagnostic(
                 WARNING, "preview-symlink-outside", "this is a symbolic link to a file outside static/, so the "
                 "preview does not serve it (and `build` would publish that file): copy the file in instead",

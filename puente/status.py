@@ -386,6 +386,6 @@ def render_report_html(config, stylesheet: str | None = None) -> str:
     from .status_html import report_page
     if stylesheet is None:
         from .render import collect_assets
-        published = collect_assets(config).published.get("style.css", "style.css")
+        published = collect_assets(config)[0].published.get("style.css", "style.css")
         stylesheet = config.base_path + published
     return report_page(config, collect_status(config), stylesheet)

@@ -52,6 +52,20 @@ def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
     if previous and {p: e[0] for p, e in previous.items()} == digests and _is_intact(out, previous):
         return 0, len(digests)
     temp = os.path.join(parent, f"{TEMP_PREFIX}{os.path.basename(out)}-{os.getpid()}")
+    try:
+        written, unchanged = _fill(temp, out, outputs, digests, previous)
+    except OSError:
+        shutil.rmtree(temp, ignore_errors=True)  # never leave half a site beside the live one
+        raise
+    _swap(temp, out, parent)
+    if cache is not None:
+        cache.put("manifests", out, {path: (digests[path], *_identity(os.path.join(out, *path.split("/"))))
+                                     for path in digests})
+    return written, unchanged
+
+
+def _fill(temp: str, out: str, outputs, digests: dict, previous: dict) -> tuple[int, int]:
+    """Write the outputs into the temp folder, hard-linking those the live folder already has."""
     written = unchanged = 0
     for output in outputs:
         target = os.path.join(temp, *output.path.split("/"))
@@ -65,10 +79,6 @@ def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
         written += 1
     with open(os.path.join(temp, MARKER), "w") as f:
         f.write("This folder is written by `python build.py`; it is replaced on every build.\n")
-    _swap(temp, out, parent)
-    if cache is not None:
-        cache.put("manifests", out, {path: (digests[path], *_identity(os.path.join(out, *path.split("/"))))
-                                     for path in digests})
     return written, unchanged
 
 
@@ -122,11 +132,37 @@ def _swap(temp: str, out: str, parent: str):
 
 
 def clean_leftovers(parent: str, name: str):
-    """Remove temp folders that a killed build left behind, first restoring the live one if the swap was cut short."""
-    entries = sorted(os.listdir(parent))
+    """Remove temp folders that a killed build left behind, first restoring the live one if the swap was cut short.
+
+    A folder whose build is still running (a preview and a build at once) is left alone.
+    """
+    if not os.path.isdir(parent):
+        return
+    entries = [e for e in sorted(os.listdir(parent))
+               if e.startswith((f"{TEMP_PREFIX}{name}-", f"{OLD_PREFIX}{name}-")) and not _is_running(e)]
     olds = [e for e in entries if e.startswith(f"{OLD_PREFIX}{name}-")]
     if olds and not os.path.exists(os.path.join(parent, name)):
         os.rename(os.path.join(parent, olds[0]), os.path.join(parent, name))
+        entries.remove(olds[0])
     for entry in entries:
-        if entry.startswith((f"{TEMP_PREFIX}{name}-", f"{OLD_PREFIX}{name}-")):
-            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+        shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+
+
+def _is_running(entry: str) -> bool:
+    """Tell whether the process that named this temp folder (its '-<pid>' suffix) is another live one."""
+    pid = entry.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def recover(config: Config):
+    """Undo what a killed build left beside the output folder, before anything else reads it."""
+    out = os.path.realpath(config.output_dir)
+    clean_leftovers(os.path.dirname(out), os.path.basename(out))

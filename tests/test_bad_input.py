@@ -399,3 +399,20 @@ def test_bom_and_crlf_are_accepted(site):
     assert "<h1>Tips</h1>" in html and "<p>Carry <em>naloxone</em>.</p>" in html
     assert "\r" not in html and "\ufeff" not in html
     assert "Saltar al contenido principal" in (site.root / "public/es/index.html").read_text(encoding="utf-8")
+
+
+def test_missing_static_folder_is_an_error(site):
+    import shutil
+    shutil.rmtree(site.root / "static")
+    code, _, err = site.build()
+    assert code == 1
+    assert ("static: error: the static/ folder is missing: it holds the stylesheet and icons every page needs "
+            "(restore it from git: `git checkout -- static`) [missing-folder]") in err
+
+
+def test_dangling_symlink_in_static_is_an_error(site):
+    (site.root / "static/gone.png").symlink_to(site.root / "static/nothing.png")
+    code, _, err = site.build()
+    assert code == 1
+    assert "static/gone.png: error: this symbolic link points to nothing: fix the link or delete it [broken-symlink]" in err
+    assert "Traceback" not in err

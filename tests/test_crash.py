@@ -116,9 +116,6 @@ def test_kill_during_the_swap_is_undone_by_the_next_build(site):
     assert "Changed text 3." in site.output("en/topic-03/index.html")
 
 
-@pytest.mark.xfail(strict=True, reason="leftovers are cleaned only by a build that writes: a failing build after a "
-                                       "kill in the swap window leaves public/ missing (pipeline.build should call "
-                                       "write.clean_leftovers before anything else)")
 def test_a_failing_build_after_a_kill_during_the_swap_restores_the_previous_site(site):
     before = snapshot(site)
     edit_every_page(site)
