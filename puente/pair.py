@@ -8,7 +8,7 @@ from difflib import get_close_matches
 from .model import ERROR, WARNING, Config, Diagnostic, Site
 
 
-def pair_translations(config: Config, pages) -> tuple[Site, tuple[Diagnostic, ...]]:
+def pair_translations(config: Config, pages, unavailable=frozenset()) -> tuple[Site, tuple[Diagnostic, ...]]:
     """Group pages by translation key; report duplicate keys, clashing URLs and keys that match nothing."""
     diagnostics = []
     kept = []
@@ -27,7 +27,7 @@ def pair_translations(config: Config, pages) -> tuple[Site, tuple[Diagnostic, ..
         if len(group) > 1:
             diagnostics.extend(_duplicate(group, "duplicate-url", f"more than one page is published at {url}"))
     kept = [group[0] for group in by_url.values()]
-    diagnostics.extend(_unmatched_keys(config, kept))
+    diagnostics.extend(_unmatched_keys(config, kept, unavailable))
     return Site(config, kept), tuple(diagnostics)
 
 
@@ -37,11 +37,16 @@ def _duplicate(group, code: str, message: str):
         yield Diagnostic(ERROR, code, f"{message}: {files}; give each page its own", page.source, 1)
 
 
-def _unmatched_keys(config: Config, pages):
-    """Warn when an explicit translation_key pairs with nothing: usually a typo that silently unpairs."""
+def _unmatched_keys(config: Config, pages, unavailable=frozenset()):
+    """Warn when an explicit translation_key pairs with nothing: usually a typo that silently unpairs.
+
+    A page whose counterpart failed to load is not warned about: that file's own error says enough.
+    """
     keys = defaultdict(set)
     for page in pages:
         keys[page.lang].add(page.translation_key)
+    for lang, rel_path in unavailable:
+        keys[lang].add(rel_path[:-3])
     for page in pages:
         if "translation_key" not in page.meta:
             continue

@@ -50,7 +50,7 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     diagnostics = [*diagnostics, *(output_problems(config) if write else ())]
     pages, found = load_pages(config, cache)
     diagnostics += found
-    site, found = pair_translations(config, pages)
+    site, found = pair_translations(config, pages, unavailable_pages(config, pages, diagnostics))
     diagnostics += found
     seeds, found = load_seeds(config)
     diagnostics += found
@@ -59,7 +59,7 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     assets, found = collect_assets(config)
     diagnostics += found
     theme = ThemeLoader(lambda: _load_theme(config, catalogs))
-    renderer = Renderer(site, seeds, theme, assets, catalogs, unavailable_pages(config, site, diagnostics))
+    renderer = Renderer(site, seeds, theme, assets, catalogs, unavailable_pages(config, site.pages, diagnostics))
     rendered = render_pages(renderer, cache, processes)
     diagnostics += [d for r in rendered for d in r.diagnostics]
     diagnostics += run_checks(site, rendered, seeds, cache, processes=processes)
@@ -77,10 +77,10 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     return done
 
 
-def unavailable_pages(config, site, diagnostics) -> set:
+def unavailable_pages(config, pages, diagnostics) -> set:
     """(lang, rel_path) of the page files that an error kept out of the site."""
     import os
-    published = {p.source for p in site.pages}
+    published = {p.source for p in pages}
     found = set()
     for d in diagnostics:
         if d.level == "error" and d.path.endswith(".md") and d.path not in published:

@@ -416,3 +416,11 @@ def test_dangling_symlink_in_static_is_an_error(site):
     assert code == 1
     assert "static/gone.png: error: this symbolic link points to nothing: fix the link or delete it [broken-symlink]" in err
     assert "Traceback" not in err
+
+
+def test_a_page_whose_counterpart_failed_to_load_gets_no_unmatched_key_warning(site):
+    site.write({"content/es/naloxona.md": "---\ntitle: Naloxona\ntranslation_key: naloxone\n---\n\nRocíela.\n",
+                "content/en/naloxone.md": "---\ntitle: [Naloxone\n---\n\nSpray it.\n"})
+    code, _, err = site.build()
+    assert code == 1
+    assert "[unmatched-key]" not in err
