@@ -213,8 +213,29 @@ def _textstat_counts():
             sys.modules[name] = stand_in
         from textstat.backend.counts import _count_syllables, count_sentences, count_words
         _count_syllables.get_cmudict = get_cmudict
-        _COUNTS = (count_words, count_sentences, _count_syllables.count_syllables)
+        _COUNTS = (count_words, count_sentences, _syllables)
     return _COUNTS
+
+
+def _syllables(text: str, lang: str) -> int:
+    """textstat's count_syllables, with each distinct word counted once per process.
+
+    The loop is textstat's own (the CMU vowel count, else pyphen's hyphenation points plus one); the
+    memo matters because the same few thousand words fill every page, and each lookup costs
+    microseconds that add up to seconds on a big site.
+    """
+    from textstat.backend.selections._list_words import list_words
+    return sum(_word_syllables(word, lang) for word in list_words(text, lowercase=True)) if text else 0
+
+
+@lru_cache(maxsize=200_000)
+def _word_syllables(word: str, lang: str) -> int:
+    from textstat.backend.utils._get_pyphen import get_pyphen
+    try:
+        phones = get_cmudict(lang)[word][0]
+        return sum(1 for p in phones if p[-1].isdigit())
+    except (TypeError, IndexError, KeyError):
+        return len(get_pyphen(lang).positions(word)) + 1
 
 
 def get_cmudict(lang: str):
