@@ -97,7 +97,9 @@ def _load_cached(config: Config, lang: str, folder: str, path: str, cache):
             data = f.read()
     except OSError:
         return load_page(config, lang, folder, path)
-    key = (config.relative(path), lang, os.path.realpath(path), digest(data))
+    # Where a symbolic link leads is part of what was checked; a plain file needs no realpath (many lstats).
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    key = (config.relative(path), lang, target, digest(data))
     found = cache.get("pages", key)
     if found is not None:
         page, problems, body_length = found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
@@ -105,9 +106,16 @@ class Config:
         prefix = self.root.rstrip(os.sep) + os.sep
         if path.startswith(prefix) and os.sep + ".." not in path:  # the common case, without relpath's cost
             rel = path[len(prefix):]
-        else:
-            rel = os.path.relpath(path, self.root)
+        else:  # e.g. --content outside the project: relpath once per folder, not once per file
+            folder, name = os.path.split(path)
+            rel = os.path.join(_relpath(folder, self.root), name)
         return rel.replace(os.sep, "/")
+
+
+@functools.lru_cache(maxsize=4096)
+def _relpath(path: str, start: str) -> str:
+    import os
+    return os.path.relpath(path, start)
 
 
 @dataclass(frozen=True)
