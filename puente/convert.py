@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import unescape
 import posixpath
 import re
 from difflib import get_close_matches
@@ -15,7 +16,9 @@ from markdown.treeprocessors import Treeprocessor
 from .model import ERROR, WARNING, Diagnostic, Fragment, Link, LinkMap, Page
 from .slug import slugify
 
-EXTENSIONS = ("extra", "toc", "admonition", "sane_lists")
+EXTENSIONS = ("extra", "admonition", "sane_lists")
+"""Heading ids come from HeadingIds below, not the `toc` extension: it also builds a table of contents
+for every page, which no page shows, and that cost a sixth of each conversion."""
 CITATION = r"\[(@[\w.:-]+(?:\s*;\s*@[\w.:-]+)*)\]"
 ALIGN = re.compile(r"text-align:\s*(left|right|center)")
 DECORATIVE = "decorative"
@@ -24,7 +27,7 @@ DECORATIVE = "decorative"
 
 def markdown_fingerprint() -> str:
     """Describe the Markdown configuration, for cache keys: a change re-renders every page."""
-    return f"markdown={markdown.__version__};ext={','.join(EXTENSIONS)};slugify=es-ny;cite=1"
+    return f"markdown={markdown.__version__};ext={','.join(EXTENSIONS)};ids=toc-compatible;slugify=es-ny;cite=1"
 
 
 class Converter:
@@ -33,8 +36,7 @@ class Converter:
     def __init__(self, link_map: LinkMap):
         self.link_map = link_map
         self.site = SiteExtension(link_map)
-        self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.site], output_format="html",
-                                    extension_configs={"toc": {"slugify": slugify}})
+        self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.site], output_format="html")
 
     def convert(self, page: Page) -> Fragment:
         """Convert one page body."""
@@ -92,8 +94,9 @@ class SiteExtension(Extension):
     def extendMarkdown(self, md):
         md.registerExtension(self)
         md.inlinePatterns.register(CitationPattern(CITATION, self), "citation", 175)
-        # Links exist only after 'inline' (20); heading ids only after 'toc' (5).
+        # Links exist only after 'inline' (20); attr_list (8) sets the ids an author writes, {#like-this}.
         md.treeprocessors.register(LinkProcessor(md, self), "site_links", 15)
+        md.treeprocessors.register(HeadingIds(md), "site_heading_ids", 5)
         md.treeprocessors.register(HeadingProcessor(md, self), "site_headings", 4)
         if not self.link_map.allow_raw_html:  # last, after attr_list (8) has added what the author wrote
             md.treeprocessors.register(ScrubProcessor(md), "site_scrub", 3)
@@ -159,6 +162,24 @@ def scrub(element):
             del element.attrib[name]
 
 
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+class HeadingIds(Treeprocessor):
+    """Give each heading without an id one made from its text, exactly as the `toc` extension does."""
+
+    def run(self, root):
+        from markdown.extensions.toc import remove_fnrefs, render_inner_html, strip_tags, unique
+        used = {element.get("id") for element in root.iter() if "id" in element.attrib}
+        counters = {}
+        for element in root.iter():
+            if element.tag in HEADINGS:
+                element.attrib.pop("data-toc-label", None)
+                if "id" not in element.attrib:
+                    name = strip_tags(render_inner_html(remove_fnrefs(element), self.md))
+                    element.set("id", unique(slugify(unescape(name), "-"), used, counters))
+
+
 class HeadingProcessor(Treeprocessor):
     def __init__(self, md, extension):
         super().__init__(md)
@@ -169,7 +190,7 @@ class HeadingProcessor(Treeprocessor):
         for element in root.iter():
             if element.get("id"):
                 state.heading_ids.add(element.get("id"))
-            if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            if element.tag in HEADINGS:
                 text = "".join(element.itertext()).strip()
                 state.headings.append((int(element.tag[1]), text, state.line_of(text)))
 
