@@ -1,5 +1,7 @@
 """Generated front matter and Markdown: the build never raises, and what it makes is valid UTF-8 and safe.
 
+It also holds the checks' fast HTML reader to HTMLParser on every generated page.
+
 The pipeline is called in-process on one scratch project whose generated page is rewritten for every
 example; the examples are fixed (derandomize) so CI sees the same ones every run.
 """
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import BILINGUAL, Scratch
 
+from puente.checks.blocks import scan
 from puente.config import load_config
 from puente.pipeline import build
 
@@ -159,3 +162,5 @@ def test_build_never_raises_and_every_output_is_valid_safe_utf8(project, english
             danger = Danger()
             danger.feed(text)
             assert not danger.found, (output.path, danger.found)
+    for rendered in result.rendered:  # the checks' fast HTML reader sees the blocks HTMLParser sees
+        assert scan(rendered.content) == scan(rendered.content, fast=False), rendered.page.source

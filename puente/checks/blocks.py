@@ -10,6 +10,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
 from html.parser import HTMLParser
 
 PARAGRAPH, ITEM, TABLE, HEADING, TITLE = "paragraph", "list item", "table", "heading", "title"
@@ -45,12 +46,70 @@ def page_blocks(rendered) -> tuple[Block, ...]:
 @lru_cache(maxsize=4096)
 def _blocks(content: str, body: str, body_line: int) -> tuple[Block, ...]:
     # Several checks read every page; the cache is keyed by text, so an edited page is parsed again.
+    locate = _Locator(body, body_line)
+    return tuple(Block(kind, text, cited, emergency, tuple(links), locate(text))
+                 for kind, text, cited, emergency, links in scan(content) if text)
+
+
+def scan(content: str, fast: bool = True) -> list[tuple]:
+    """Return (kind, text, cited, emergency, links) for each block of an HTML fragment.
+
+    The fast reader handles what Python-Markdown and the sanitizer write; on anything else, and
+    with `fast=False`, HTMLParser reads the fragment. Both give the same blocks.
+    """
+    parser = _BlockParser()
+    if fast and _feed_serialized(parser, content):
+        return parser.blocks
     parser = _BlockParser()
     parser.feed(content)
     parser.close()
-    locate = _Locator(body, body_line)
-    return tuple(Block(kind, text, cited, emergency, tuple(links), locate(text))
-                 for kind, text, cited, emergency, links in parser.blocks if text)
+    return parser.blocks
+
+
+TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s/>=\"']+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>\"'=]+))?)*)\s*(/?)>")
+ATTRIBUTE = re.compile(r"""([^\s/>=\"']+)(?:=(?:"([^"]*)"|'([^']*)'|([^\s>"'=]+)))?""")
+UNUSUAL = re.compile(r"<[!?]|<(?:script|style|textarea|title)\b", re.IGNORECASE)
+"""Markup only hand-written HTML has: comments, declarations, elements whose text is not HTML."""
+
+
+def _feed_serialized(parser: _BlockParser, content: str) -> bool:
+    """Tokenize HTML as Python-Markdown and the sanitizer serialize it, several times faster than HTMLParser.
+
+    The events are the ones HTMLParser would send. Return False, having fed nothing, when the
+    content holds anything else (a comment, a stray `<`): HTMLParser then reads it the slow way.
+    """
+    if UNUSUAL.search(content):
+        return False
+    events, at = [], 0
+    for match in TAG.finditer(content):
+        text = content[at:match.start()]
+        if "<" in text:
+            return False
+        if text:
+            events.append((None, unescape(text), None))
+        closing, name, attributes, empty = match.groups()
+        events.append((closing or empty, name.lower(), attributes))
+        at = match.end()
+    if "<" in content[at:]:
+        return False
+    if content[at:]:
+        events.append((None, unescape(content[at:]), None))
+    for kind, value, attributes in events:
+        if kind is None:
+            parser.handle_data(value)
+        elif kind == "/":
+            parser.handle_endtag(value)
+        else:
+            parser.handle_starttag(value, _attributes(attributes))
+            if kind:  # <br/>: HTMLParser reports a start and an end
+                parser.handle_endtag(value)
+    return True
+
+
+def _attributes(text: str) -> list:
+    return [(m.group(1).lower(), None if m.group(2) is None and m.group(3) is None and m.group(4) is None
+             else unescape(next(g for g in m.groups()[1:] if g is not None)))
+            for m in ATTRIBUTE.finditer(text)] if text else []
 
 
 class _Open:
