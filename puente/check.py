@@ -72,7 +72,9 @@ def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[
     context = _CheckContext(site, rendered, seeds, scoped)
     keys = [context.key(r) for r in rendered]
     results = [cache.get("values", key) if cache else None for key in keys]
-    missing = [i for i, found in enumerate(results) if found is None]
+    # A page and its translations side by side, so the worker that reads one has the others' blocks at hand.
+    missing = sorted((i for i, found in enumerate(results) if found is None),
+                     key=lambda i: (rendered[i].page.translation_key, rendered[i].page.lang))
     for i, found in zip(missing, parallel_map(context.findings, missing, processes)):
         results[i] = found
         if cache:

@@ -97,7 +97,7 @@ def test_figures_are_numbers_with_percent_unit_times_or_in_10(text, keys):
     "COVID-19, step 2, page 3, at 10:30, a 4G phone.",
 ])
 def test_years_phone_numbers_24_7_numbering_and_911_are_not_figures(text):
-    assert figures(text) == []
+    assert figures(text) == ()
 
 
 def test_figure_without_a_citation_in_its_paragraph_is_an_error(scratch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 UNITS = {
@@ -50,6 +51,8 @@ VANITY = re.compile(r"(?<![\w-])(?:1-)?8\d\d-(?=[A-Z0-9]{3}-[A-Z0-9]{4}\b)(?=.{0
 """Phone numbers spelled with letters, like 1-800-662-HELP."""
 BARE_URL = re.compile(r"https?://[^\s<>\"')\]]+")
 YEAR = re.compile(r"^(1[89]|20)\d\d$")
+DIGIT = re.compile(r"\d")
+"""Every figure and phone number has a digit; most prose has none, and one search rules it out."""
 
 PHONE_NUMBER, TEL_LINK, WEB_ADDRESS, FIGURE_KIND = "phone number", "tel: link", "web address", "figure"
 
@@ -66,8 +69,11 @@ class Fact:
     """The fact as written on the page."""
 
 
-def figures(text: str) -> list[Fact]:
-    """Return the figures in `text`, in order."""
+@lru_cache(maxsize=65536)
+def figures(text: str) -> tuple[Fact, ...]:
+    """Return the figures in `text`, in order (remembered: two checks ask about every block)."""
+    if not DIGIT.search(text):
+        return ()
     found = []
     for match in FIGURE.finditer(text):
         unit_text = match.group("unit")
@@ -81,11 +87,13 @@ def figures(text: str) -> list[Fact]:
         if not YEAR.match(match.group("whole")):
             key = f"{match.group('part')} in {match.group('whole')}"
             found.append((match.start(), Fact(FIGURE_KIND, key, match.group(0))))
-    return [fact for _, fact in sorted(found, key=lambda pair: pair[0])]
+    return tuple(fact for _, fact in sorted(found, key=lambda pair: pair[0]))
 
 
 def phone_numbers(text: str) -> list[Fact]:
     """Return the phone numbers written in `text` (seven digits or more, or spelled like 1-800-662-HELP)."""
+    if not DIGIT.search(text):
+        return []
     found = sorted([*PHONE.finditer(text), *VANITY.finditer(text)], key=lambda m: m.start())
     return [Fact(PHONE_NUMBER, re.sub(r"[^0-9A-Z+]", "", m.group(0)), m.group(0)) for m in found]
 
@@ -104,6 +112,8 @@ def link_facts(hrefs) -> list[Fact]:
 
 def text_urls(text: str) -> list[Fact]:
     """Return the web addresses written out in `text`."""
+    if "http" not in text:
+        return []
     return [Fact(WEB_ADDRESS, normalize_url(m.group(0).rstrip(".,;:")), m.group(0).rstrip(".,;:"))
             for m in BARE_URL.finditer(text)]
 
