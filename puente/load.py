@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import os
 import re
 import stat
@@ -207,14 +208,16 @@ def load_page(config: Config, lang: str, folder: str, path: str):
 
 def file_problem(config: Config, path: str, source: str) -> Diagnostic | None:
     """Say why a file cannot be read as a page without opening it, or return None."""
-    real = os.path.realpath(path)
-    if not _is_within(real, os.path.realpath(config.content_dir)):
+    # The content walk never enters a linked folder, so only a file that is itself a link can lead outside.
+    real = os.path.realpath(path) if os.path.islink(path) else None
+    if real is not None and not _is_within(real, _real_folder(config.content_dir)) or (
+            real is None and not _is_within(os.path.abspath(path), os.path.abspath(config.content_dir))):
         return Diagnostic(ERROR, "symlink-outside", "this file is a symbolic link to a file outside the content "
                           "folder, which is refused: copy the file in instead", source)
     try:
         status = os.stat(path)
     except FileNotFoundError:
-        return Diagnostic(ERROR, "broken-symlink", f"this symbolic link points to {config.relative(real)}, which "
+        return Diagnostic(ERROR, "broken-symlink", f"this symbolic link points to {config.relative(real or path)}, which "
                           "does not exist: fix the link or delete it", source)
     except OSError as exc:
         return Diagnostic(ERROR, "unreadable-file", f"the file cannot be read ({exc.strerror})", source)
@@ -225,6 +228,11 @@ def file_problem(config: Config, path: str, source: str) -> Diagnostic | None:
         return Diagnostic(ERROR, "file-too-large", f"the file is {status.st_size / 1048576:.1f} MB; pages are "
                           f"limited to {MAX_BYTES // 1048576} MB: split it into several pages", source)
     return None
+
+
+@functools.lru_cache(maxsize=16)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder)
 
 
 def read_text(config: Config, path: str, source: str):
@@ -328,10 +336,8 @@ def validate_front_matter(meta: dict, source: str, text: str = "") -> list[Diagn
         line = _line_of_key(text, key)
         expected = FIELDS.get(key)
         if expected is None:
-            hint = get_close_matches(str(key), sorted(FIELDS), n=1)
             problems.append(Diagnostic(WARNING, "unknown-key", f"unknown front matter key {key!r}"
-                                       + (f"; did you mean {hint[0]!r}?" if hint else "; it is ignored"),
-                                       source, line))
+                                       + _key_hint(str(key)), source, line))
         elif value is None or value == "" or key == "title" and isinstance(value, str) and not value.strip():
             problems.append(Diagnostic(ERROR, "front-matter-type", f"{key} is empty: write its value after "
                                        f"'{key}:', or delete the line", source, line))
@@ -343,6 +349,13 @@ def validate_front_matter(meta: dict, source: str, text: str = "") -> list[Diagn
         problems.append(Diagnostic(ERROR, "invalid-slug", f"slug {slug!r} may only hold lowercase letters, digits "
                                    f"and hyphens, e.g. {slugify(slug)!r}", source, _line_of_key(text, "slug")))
     return problems
+
+
+@functools.lru_cache(maxsize=256)
+def _key_hint(key: str) -> str:
+    """The likeliest meant key; remembered, because an imported site repeats the same unknown keys on every page."""
+    hint = get_close_matches(key, sorted(FIELDS), n=1)
+    return f"; did you mean {hint[0]!r}?" if hint else "; it is ignored"
 
 
 EXAMPLES = {int: "3", bool: "true", datetime.date: "2023-10-06"}
