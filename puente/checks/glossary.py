@@ -92,6 +92,12 @@ def _words(text: str) -> list[str]:
 def _first_use(forms, text: str) -> str | None:
     """Return the first form used in the page as a whole word or phrase, case-insensitively."""
     for form in forms:
-        if f" {' '.join(_words(form))} " in text:
+        if _phrase(form) in text:
             return form
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase(form: str) -> str:
+    """A glossary form as it is searched for: every page asks about every form."""
+    return f" {' '.join(_words(form))} "
