@@ -81,8 +81,12 @@ class Cache:
     """
 
     def __init__(self, path: str | None, version: str, previous: dict | None = None, generation: str = "",
-                 journal_size: int = 0, base_size: int = 0):
+                 journal_size: int = 0, base_size: int = 0, memory: dict | None = None):
         self.path, self.version = path, version
+        self.memory = memory
+        """What only a process that builds again and again keeps (the preview): objects that cannot be
+        saved, like compiled templates, and each file's stat, so unchanged files are not read again.
+        None for a build that runs once."""
         self.previous = previous or {}
         self.current = {"pages": {}, "fragments": {}, "html": {}, "manifests": {}, "values": {}}
         self.added = {table: {} for table in self.current}
@@ -91,7 +95,7 @@ class Cache:
 
     def successor(self) -> "Cache":
         """An in-memory cache for the next build in this process, holding what this build used."""
-        return Cache(None, self.version, self.current)
+        return Cache(None, self.version, self.current, memory=self.memory if self.memory is not None else {})
 
     def get(self, table: str, key):
         """Return the entry from the previous build (and keep it for the next), or None."""

@@ -93,8 +93,7 @@ class _CheckContext:
         self.settings = digest(_today(), sorted(config.readability.items()), config.review_months, config.langs,
                                _file(config.path("seeds", "glossary.yaml")), list(seeds.sources.values()),
                                [check.__name__ for check, _ in scoped])
-        self.identities = {id(r): digest(r.page.source, r.page.source_digest, r.page.url, r.page.title,
-                                         r.page.translation_key, r.content) for r in rendered}
+        self.identities = {id(r): r.check_key for r in rendered}
 
     def group(self, r) -> list:
         """The page and its translations that exist, in language order."""

@@ -77,14 +77,47 @@ def load_pages(config: Config, cache=None) -> tuple[tuple[Page, ...], tuple[Diag
         files, links = _markdown_files(folder)
         diagnostics.extend(_folder_link_problem(config, link) for link in links)
         for path in files:
-            problem = file_problem(config, path, config.relative(path))
-            page, problems = (None, [problem]) if problem else _load_cached(config, lang, folder, path, cache)
+            page, problems = _load_file(config, lang, folder, path, cache)
             # Checked on every build, not cached with the file: adding the template fixes the page.
             page, problems = _check_template(config, page, problems)
             diagnostics.extend(problems)
             if page is not None and (config.include_drafts or not page.draft):
                 pages.append(page)
     return tuple(pages), tuple(diagnostics)
+
+
+def _load_file(config: Config, lang: str, folder: str, path: str, cache):
+    """Return (Page or None, problems) for one file.
+
+    A process that builds again and again (the preview) does not read a file whose size, modification
+    time and inode are those it saw last time: on a big site that reading was most of a rebuild.
+    """
+    memory = cache.memory.setdefault("files", {}) if cache is not None and cache.memory is not None else None
+    identity = _plain_file_identity(path) if memory is not None else None
+    if identity is not None and path in memory and memory[path][0] == identity:
+        return memory[path][1]
+    problem = file_problem(config, path, config.relative(path))
+    found = (None, (problem,)) if problem else _load_cached(config, lang, folder, path, cache)
+    if identity is not None:
+        memory[path] = (identity, (found[0], tuple(found[1])))  # taken before reading: a save during it shows next time
+    return found
+
+
+RACY_NS = 100_000_000
+"""A file modified this recently may be written again within the same clock tick, keeping its size and
+mtime; it is read again next time (as git does with "racily clean" files)."""
+
+
+def _plain_file_identity(path: str):
+    """(size, mtime, inode) of a regular file that is not a symbolic link, else None (always read again)."""
+    import time
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(status.st_mode) or time.time_ns() - status.st_mtime_ns < RACY_NS:
+        return None
+    return status.st_size, status.st_mtime_ns, status.st_ino
 
 
 def _load_cached(config: Config, lang: str, folder: str, path: str, cache):

@@ -82,8 +82,9 @@ class Config:
     review_months: int = 12
     """A `reviewed` date older than this many months is a warning."""
 
-    @property
+    @functools.cached_property
     def langs(self) -> tuple[str, ...]:
+        # Asked for by every page in every check; a frozen value can keep its own answer.
         return tuple(lang.code for lang in self.languages)
 
     @property
@@ -147,6 +148,22 @@ class Page:
     """The raw front matter."""
     source_digest: str = ""
     """A digest of the file's bytes (set by the loader), so later stages need not hash the body again."""
+
+    # The two digests below are kept on the page: the preview reuses an unchanged file's Page from one
+    # build to the next, and hashing every page again was a third of a rebuild on a big site.
+
+    @functools.cached_property
+    def body_key(self) -> str:
+        """A digest of what converting the page's Markdown reads of it."""
+        from .cache import digest
+        return digest(self.lang, self.rel_path, self.source, self.url, self.body_line, self.source_digest or self.body)
+
+    @functools.cached_property
+    def fields_key(self) -> str:
+        """A digest of the fields of the page that its template shows."""
+        from .cache import digest
+        return digest(self.url, self.title, self.description, self.reviewed, self.draft, self.translation_key,
+                      self.rel_path, self.lang, self.template, sorted(self.meta.items(), key=str))
 
     @property
     def is_home(self) -> bool:
@@ -284,6 +301,23 @@ class Rendered:
     citations: tuple[str, ...]
     """The cited source ids, in order of first citation."""
     diagnostics: tuple[Diagnostic, ...]
+    content_digest: str = ""
+    """A digest of `content` and the citations (the fragment's), so the checks' cache keys need not hash it."""
+
+    # Kept on the object, which the preview reuses from build to build while the page is unchanged.
+
+    @functools.cached_property
+    def check_key(self) -> str:
+        """A digest of what the checks read of this page."""
+        from .cache import digest
+        page = self.page
+        return digest(page.source, page.source_digest, page.url, page.title, page.translation_key,
+                      self.content_digest or self.content)
+
+    @functools.cached_property
+    def output(self) -> "Output":
+        """The page's file in the built site."""
+        return Output(self.page.url.lstrip("/") + "index.html", self.html.encode())
 
 
 @dataclass(frozen=True)

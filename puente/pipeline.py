@@ -58,7 +58,7 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     diagnostics += found
     assets, found = collect_assets(config)
     diagnostics += found
-    theme = ThemeLoader(lambda: _load_theme(config, catalogs))
+    theme = ThemeLoader(lambda: _load_theme(config, catalogs, renderer.templates, cache))
     renderer = Renderer(site, seeds, theme, assets, catalogs, unavailable_pages(config, site.pages, diagnostics))
     rendered = render_pages(renderer, cache, processes)
     diagnostics += [d for r in rendered for d in r.diagnostics]
@@ -90,14 +90,22 @@ def unavailable_pages(config, pages, diagnostics) -> set:
     return found
 
 
-def _load_theme(config, catalogs):
+def _load_theme(config, catalogs, templates: dict, cache):
+    """Compile the templates, or reuse those a previous build in this process compiled from the same files."""
     from .theme import load_theme
-    return load_theme(config, catalogs)
+    memory = cache.memory if cache is not None else None
+    key = (repr(config), sorted(templates.items()), sorted(catalogs.digests.items()))
+    if memory is not None and memory.get("theme", (None,))[0] == key:
+        return memory["theme"][1]
+    loaded = load_theme(config, catalogs)
+    if memory is not None:
+        memory["theme"] = (key, loaded)
+    return loaded
 
 
 def site_outputs(renderer: Renderer, rendered, cache) -> tuple[list[Output], list[Diagnostic]]:
     """Collect every file of the finished site, in path order."""
-    outputs = [Output(r.page.url.lstrip("/") + "index.html", r.html.encode()) for r in rendered if r.html]
+    outputs = [r.output for r in rendered if r.html]
     files, problems = site_files(renderer, cache)
     return sorted([*outputs, *files, *renderer.assets.outputs()], key=lambda o: o.path), problems
 

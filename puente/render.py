@@ -106,8 +106,7 @@ class Renderer:
     def fragment_key(self, page: Page) -> str:
         """What a page's Markdown conversion depends on, besides the answers recorded in its lookups."""
         config = self.site.config
-        return digest(page.lang, page.rel_path, page.source, page.url, page.body_line,
-                      page.source_digest or page.body, config.base_path, config.allow_raw_html)
+        return digest(page.body_key, config.base_path, config.allow_raw_html)
 
     def html_key(self, page: Page, fragment: Fragment, cited=()) -> str:
         """Everything a page's finished HTML depends on: change any of it and the page is re-rendered."""
@@ -115,11 +114,14 @@ class Renderer:
         switcher = [(p.lang, p.url, p.title) for p in site.alternates(page)]
         homes = [(lang, h.url if h else None) for lang in site.config.langs for h in [site.home(lang)]]
         section = [(p.url, p.title) for p in site.section_pages(page)]
-        sources = [self.seeds.sources[k] for k in (*fragment.citations, *cited) if k in self.seeds.sources]
-        return digest(self.signature(page.lang), self.templates.get(page.template, "missing"), page.url,
-                      page.title, page.description, page.reviewed, page.draft, page.translation_key,
-                      page.rel_path, page.lang, sorted(page.meta.items(), key=str), switcher, homes, section,
-                      fragment.digest or fragment.html, tuple(cited), sources)
+        sources = [self.source_digests.get(k) for k in (*fragment.citations, *cited)]
+        return digest(self.signature(page.lang), self.templates.get(page.template, "missing"), page.fields_key,
+                      switcher, homes, section, fragment.digest or fragment.html, tuple(cited), sources)
+
+    @functools.cached_property
+    def source_digests(self) -> dict:
+        """Source id -> digest of its registry entry, which a page citing it shows."""
+        return {key: digest(source) for key, source in self.seeds.sources.items()}
 
     def signature(self, lang: str) -> str:
         """What every page of `lang` shows: settings, navigation, catalog, helplines and asset names."""
@@ -151,7 +153,7 @@ class Renderer:
 
 def rendered_from(page: Page, html: str, fragment: Fragment, diagnostics) -> Rendered:
     return Rendered(page, html, fragment.html, fragment.heading_ids, fragment.headings,
-                    fragment.links, fragment.citations, tuple(diagnostics))
+                    fragment.links, fragment.citations, tuple(diagnostics), fragment.digest)
 
 
 class ThemeLoader:
@@ -211,8 +213,9 @@ def render_pages(renderer: Renderer, cache=None, processes: int | None = None) -
     site = renderer.site
     regular = [i for i, p in enumerate(site.pages) if p.template not in SITE_WIDE_TEMPLATES]
     done, tasks = {}, []
+    recent = _RecentRenders(renderer, cache)
     for index in regular:
-        ready = _from_cache(renderer, cache, site.pages[index])
+        ready = recent.get(site.pages[index]) or _from_cache(renderer, cache, site.pages[index])
         if isinstance(ready, Rendered):
             done[index] = ready
         else:
@@ -220,6 +223,7 @@ def render_pages(renderer: Renderer, cache=None, processes: int | None = None) -
     for (index, _), (rendered, fragment) in zip(tasks, _run(renderer, tasks, processes)):
         done[index] = rendered
         _remember(renderer, cache, rendered, fragment)
+    recent.keep(done[i] for i in regular)
     cited = sorted({key for r in done.values() for key in r.citations})
     for index, page in enumerate(site.pages):
         if page.template in SITE_WIDE_TEMPLATES:
@@ -240,6 +244,51 @@ def _from_cache(renderer: Renderer, cache, page: Page, cited=()):
         return None
     html = cache.get("html", renderer.html_key(page, fragment, cited))
     return rendered_from(page, html, fragment, fragment.diagnostics) if html else fragment
+
+
+class _RecentRenders:
+    """In a process that builds again and again (the preview), each page's last Rendered, by Page object.
+
+    The loader hands back the same Page object for a file that did not change; while nothing the
+    page shows from the rest of the site changed either (the stamp), its Rendered is still right,
+    and recomputing 2,000 render keys was a third of a one-page rebuild.
+    """
+
+    def __init__(self, renderer: Renderer, cache):
+        self.cache, self.memory = cache, cache.memory if cache is not None else None
+        if self.memory is not None:
+            site = renderer.site
+            self.stamp = digest(renderer.link_map, renderer.templates, sorted(renderer.source_digests.items()),
+                                [renderer.signature(lang) for lang in site.config.langs],
+                                [(p.lang, p.url, p.title, p.translation_key, p.rel_path, p.order) for p in site.pages])
+            self.renderer = renderer
+            self.last = self.memory.get("rendered", {})
+
+    def get(self, page: Page) -> Rendered | None:
+        if self.memory is None:
+            return None
+        found = self.last.get(page.source)
+        if found is None or found[0] is not page or found[1] != self.stamp:
+            return None
+        for table, key in found[3]:
+            self.cache.get(table, key)  # carried to the next build, as a lookup would
+        return found[2]
+
+    def keep(self, rendered):
+        if self.memory is None:
+            return
+        kept = {}
+        for r in rendered:
+            found = self.last.get(r.page.source)
+            if found is not None and found[0] is r.page and found[2] is r and found[1] == self.stamp:
+                kept[r.page.source] = found
+            elif not has_errors(r.diagnostics):
+                fragment = self.cache.get("fragments", self.renderer.fragment_key(r.page))
+                if fragment is not None:
+                    keys = (("fragments", self.renderer.fragment_key(r.page)),
+                            ("html", self.renderer.html_key(r.page, fragment)))
+                    kept[r.page.source] = (r.page, self.stamp, r, keys)
+        self.memory["rendered"] = kept
 
 
 def _remember(renderer: Renderer, cache, rendered: Rendered, fragment: Fragment, cited=()):

@@ -212,3 +212,27 @@ def test_truncated_journal_is_discarded_with_a_note(scratch):
     result = site.run()
     assert "the build cache was discarded because it cannot be read" in result.stderr
     assert_same_as_cold(site)
+
+
+def test_builds_reusing_the_last_one_in_memory_match_cold_builds_after_every_edit(scratch):
+    """The preview's way: each build takes the previous one's cache in memory, which also remembers
+    each file's stat, the compiled templates and each page's last rendering."""
+    import time
+    from puente.config import load_config
+    from puente.pipeline import build
+
+    def outputs(result):
+        return {o.path: o.data for o in result.outputs}, result.diagnostics
+
+    site = scratch(SITE)
+    time.sleep(0.2)  # older than RACY_NS: unchanged files are then taken from memory, not read
+    previous = build(load_config(str(site.root)), write=False)
+    for name in sorted(EDITS):
+        apply(site, EDITS[name])
+        for _ in range(2):  # right after the edit, then once the edited file is no longer "racy"
+            config = load_config(str(site.root))
+            warm = build(config, write=False, cache=previous.cache.successor())
+            assert outputs(warm) == outputs(build(config, write=False)), name
+            previous = warm
+            time.sleep(0.2)
+    assert previous.cache.memory["files"] and previous.cache.memory["rendered"]
