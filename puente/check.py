@@ -17,12 +17,13 @@ from .workers import parallel_map
 
 def check_anchors(site, rendered, seeds):
     """A link to `page#anchor` or `#anchor` must name a heading id (or other id) on the target page."""
-    ids = {r.page.url: r.heading_ids | _source_ids(r) for r in rendered}
+    by_url = {r.page.url: r for r in rendered}
     for r in rendered:
         for link in r.links:
             if link.kind == "static" or not link.fragment:
                 continue
-            target_ids = ids.get(link.target_url, frozenset())
+            target = by_url.get(link.target_url)
+            target_ids = target.heading_ids | _source_ids(target) if target else frozenset()
             if link.fragment not in target_ids:
                 hint = get_close_matches(link.fragment, sorted(target_ids), n=1)
                 yield Diagnostic(ERROR, "broken-anchor",
@@ -70,8 +71,13 @@ def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[
     if not scoped:
         return [{} for _ in rendered]
     context = _CheckContext(site, rendered, seeds, scoped)
-    keys = [context.key(r) for r in rendered]
-    results = [cache.get("values", key) if cache else None for key in keys]
+    memory = cache.memory if cache is not None else None
+    recent = _unchanged_findings(memory, context, rendered)
+    keys = [recent[i][2] if i in recent else context.key(r) for i, r in enumerate(rendered)]
+    results = [recent[i][1] if i in recent else cache.get("values", key) if cache else None
+               for i, key in enumerate(keys)]
+    for i in recent:
+        cache.get("values", keys[i])  # carried to the next build, as a lookup would
     # A page and its translations side by side, so the worker that reads one has the others' blocks at hand.
     missing = sorted((i for i, found in enumerate(results) if found is None),
                      key=lambda i: (rendered[i].page.translation_key, rendered[i].page.lang))
@@ -79,7 +85,21 @@ def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[
         results[i] = found
         if cache:
             cache.put("values", keys[i], found)
+    if memory is not None:
+        memory["findings"] = (context.settings, {r.page.source: (r, results[i], keys[i]) for i, r in enumerate(rendered)})
     return results
+
+
+def _unchanged_findings(memory, context, rendered) -> dict:
+    """{index: (Rendered, findings, key)} for pages whose group is made of the very objects the last build
+    in this process checked (the preview reuses unchanged pages' objects): no key needs computing."""
+    if memory is None or "findings" not in memory or memory["findings"][0] != context.settings:
+        return {}
+    last = memory["findings"][1]
+    current = {r.page.source for r in rendered}
+    changed = {r.page.translation_key for r in rendered if last.get(r.page.source, (None,))[0] is not r}
+    changed |= {entry[0].page.translation_key for source, entry in last.items() if source not in current}
+    return {i: last[r.page.source] for i, r in enumerate(rendered) if r.page.translation_key not in changed}
 
 
 class _CheckContext:

@@ -80,10 +80,11 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
 def unavailable_pages(config, pages, diagnostics) -> set:
     """(lang, rel_path) of the page files that an error kept out of the site."""
     import os
-    published = {p.source for p in pages}
+    failed = [d for d in diagnostics if d.level == "error" and d.path.endswith(".md")]
+    published = {p.source for p in pages} if failed else set()
     found = set()
-    for d in diagnostics:
-        if d.level == "error" and d.path.endswith(".md") and d.path not in published:
+    for d in failed:
+        if d.path not in published:
             rel = os.path.relpath(os.path.join(config.root, d.path), config.content_dir).replace(os.sep, "/")
             if "/" in rel and not rel.startswith("../"):
                 found.add(tuple(rel.split("/", 1)))

@@ -258,7 +258,9 @@ class _RecentRenders:
         self.cache, self.memory = cache, cache.memory if cache is not None else None
         if self.memory is not None:
             site = renderer.site
-            self.stamp = digest(renderer.link_map, renderer.templates, sorted(renderer.source_digests.items()),
+            links = renderer.link_map  # its page URLs are in the page list below
+            self.stamp = digest(links.base_path, sorted(links.static_files), sorted(links.unavailable),
+                                links.allow_raw_html, renderer.templates, sorted(renderer.source_digests.items()),
                                 [renderer.signature(lang) for lang in site.config.langs],
                                 [(p.lang, p.url, p.title, p.translation_key, p.rel_path, p.order) for p in site.pages])
             self.renderer = renderer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -52,9 +53,18 @@ def _read_list(config: Config, rel: str, diagnostics) -> list:
     path = config.path(*rel.split("/"))
     if not os.path.isfile(path):
         return []
+    with open(path, "rb") as f:
+        entries, problems = _parse_list(f.read(), rel)
+    diagnostics.extend(problems)
+    return list(entries)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_list(data: bytes, rel: str) -> tuple[tuple, tuple[Diagnostic, ...]]:
+    """Parse a seed file once per content: the preview rebuilds on every save, mostly of other files."""
+    diagnostics = []
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            node = yaml.compose(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        node = yaml.compose(data.decode("utf-8-sig"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         data = yaml.SafeLoader("").construct_document(node) if node is not None else []
     except (yaml.YAMLError, ValueError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -62,12 +72,12 @@ def _read_list(config: Config, rel: str, diagnostics) -> list:
             mark = exc.context_mark  # where the list or quote was opened, not the end of the file
         diagnostics.append(Diagnostic(ERROR, "seed-syntax", f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
                                       rel, mark.line + 1 if mark else None))
-        return []
+        return (), tuple(diagnostics)
     if not isinstance(data, list):
         diagnostics.append(Diagnostic(ERROR, "seed-syntax", "the file must be a YAML list of entries ('- id: ...')",
                                       rel, 1))
-        return []
-    return [(entry, item.start_mark.line + 1) for entry, item in zip(data, node.value)]
+        return (), tuple(diagnostics)
+    return tuple((entry, item.start_mark.line + 1) for entry, item in zip(data, node.value)), ()
 
 
 def _source(entry, line: int, diagnostics) -> Source | None:

@@ -227,12 +227,21 @@ def test_builds_reusing_the_last_one_in_memory_match_cold_builds_after_every_edi
     site = scratch(SITE)
     time.sleep(0.2)  # older than RACY_NS: unchanged files are then taken from memory, not read
     previous = build(load_config(str(site.root)), write=False)
-    for name in sorted(EDITS):
-        apply(site, EDITS[name])
+    findings = {  # edits that change what the checks find, on the page and on its translation
+        "a hotline only in English": {"content/en/naloxone.md": page("Naloxone", "## How to use it\n\nCall "
+                                                                     "1-800-222-1222 and spray it.", order=2)},
+        "the hotline in Spanish too": {"content/es/naloxona.md": page("Naloxona", "## Cómo usarla\n\nLlame al "
+                                                                      "1-800-222-1222 y rocíela.", order=2,
+                                                                      translation_key="naloxone")},
+    }
+    for name, edit in [*sorted(EDITS.items()), *findings.items()]:
+        apply(site, edit)
         for _ in range(2):  # right after the edit, then once the edited file is no longer "racy"
             config = load_config(str(site.root))
             warm = build(config, write=False, cache=previous.cache.successor())
-            assert outputs(warm) == outputs(build(config, write=False)), name
+            cold = build(config, write=False)
+            assert outputs(warm) == outputs(cold), name
             previous = warm
             time.sleep(0.2)
-    assert previous.cache.memory["files"] and previous.cache.memory["rendered"]
+    assert previous.cache.memory["files"] and previous.cache.memory["rendered"] and previous.cache.memory["findings"]
+    assert not any(d.code == "fact-parity" for d in cold.diagnostics)
