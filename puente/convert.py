@@ -38,6 +38,14 @@ class Converter:
         self.site = SiteExtension(link_map)
         self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.site], output_format="html")
 
+    def using(self, link_map: LinkMap) -> "Converter":
+        """This converter for another build's links: building a Markdown instance costs tens of milliseconds,
+        a preview rebuild often little more. Which processors run depends on allow_raw_html alone."""
+        if link_map.allow_raw_html != self.link_map.allow_raw_html:
+            return Converter(link_map)
+        self.link_map = self.site.link_map = link_map
+        return self
+
     def convert(self, page: Page) -> Fragment:
         """Convert one page body."""
         self.md.reset()

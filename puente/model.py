@@ -190,6 +190,12 @@ class Site:
         self._by_url = MappingProxyType({p.url: p for p in self.pages})
         self._navigation = {}
 
+    @functools.cached_property
+    def listing(self) -> str:
+        """A digest of what other pages show of each page (URL, title, key, order, review date)."""
+        from .cache import digest
+        return digest([(p.lang, p.url, p.translation_key, p.title, p.reviewed, p.rel_path, p.order) for p in self.pages])
+
     def page(self, translation_key: str, lang: str) -> Page | None:
         """Return the page with this key in this language, if it exists."""
         return self._by_key.get((translation_key, lang))

@@ -59,7 +59,8 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     assets, found = collect_assets(config)
     diagnostics += found
     theme = ThemeLoader(lambda: _load_theme(config, catalogs, renderer.templates, cache))
-    renderer = Renderer(site, seeds, theme, assets, catalogs, unavailable_pages(config, site.pages, diagnostics))
+    renderer = Renderer(site, seeds, theme, assets, catalogs, unavailable_pages(config, site.pages, diagnostics),
+                        cache.memory)
     rendered = render_pages(renderer, cache, processes)
     diagnostics += [d for r in rendered for d in r.diagnostics]
     diagnostics += run_checks(site, rendered, seeds, cache, processes=processes)
@@ -117,8 +118,7 @@ def site_files(renderer: Renderer, cache) -> tuple[list[Output], list[Diagnostic
     from .render import template_problem
     site = renderer.site
     key = digest("site-files", [renderer.signature(lang) for lang in site.config.langs], renderer.templates,
-                 [(p.lang, p.url, p.translation_key, p.title, p.reviewed, p.rel_path) for p in site.pages],
-                 renderer.seeds.helplines, site.config.base_url)
+                 site.listing, renderer.seeds.helplines, site.config.base_url)
     found = cache.get("values", key) if cache else None
     if found is not None:
         return found, []

@@ -79,8 +79,11 @@ def template_problem(config: Config, exc: Exception) -> Diagnostic:
 class Renderer:
     """Everything needed to render any page; built once and shared with worker processes by fork."""
 
-    def __init__(self, site: Site, seeds, theme_loader, assets: Assets, catalogs, unavailable=frozenset()):
+    def __init__(self, site: Site, seeds, theme_loader, assets: Assets, catalogs, unavailable=frozenset(),
+                 memory: dict | None = None):
         self.site, self.seeds, self.assets, self.catalogs = site, seeds, assets, catalogs
+        self.memory = memory
+        """The cache's in-process memory (the preview's), where the Markdown converter is kept between builds."""
         self.theme_loader = theme_loader
         config = site.config
         self.link_map = LinkMap(
@@ -100,7 +103,10 @@ class Renderer:
     def converter(self):
         if self._converter is None:
             from .convert import Converter  # Markdown is imported only when a page must be converted
-            self._converter = Converter(self.link_map)
+            kept = self.memory.get("converter") if self.memory is not None else None
+            self._converter = kept.using(self.link_map) if kept else Converter(self.link_map)
+            if self.memory is not None:
+                self.memory["converter"] = self._converter
         return self._converter
 
     def fragment_key(self, page: Page) -> str:
@@ -261,8 +267,7 @@ class _RecentRenders:
             links = renderer.link_map  # its page URLs are in the page list below
             self.stamp = digest(links.base_path, sorted(links.static_files), sorted(links.unavailable),
                                 links.allow_raw_html, renderer.templates, sorted(renderer.source_digests.items()),
-                                [renderer.signature(lang) for lang in site.config.langs],
-                                [(p.lang, p.url, p.title, p.translation_key, p.rel_path, p.order) for p in site.pages])
+                                [renderer.signature(lang) for lang in site.config.langs], site.listing)
             self.renderer = renderer
             self.last = self.memory.get("rendered", {})
 
