@@ -70,14 +70,17 @@ UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", UniqueKeyLoader.c
 
 def load_pages(config: Config, cache=None) -> tuple[tuple[Page, ...], tuple[Diagnostic, ...]]:
     """Read every page of every language; return the pages and the problems found."""
+    import time
     diagnostics = list(_check_language_folders(config))
     pages = []
+    memory = cache.memory.setdefault("files", {}) if cache is not None and cache.memory is not None else None
+    now = time.time_ns()
     for lang in config.langs:
         folder = os.path.join(config.content_dir, lang)
         files, links = _markdown_files(folder)
         diagnostics.extend(_folder_link_problem(config, link) for link in links)
         for path in files:
-            page, problems = _load_file(config, lang, folder, path, cache)
+            page, problems = _load_file(config, lang, folder, path, cache, memory, now)
             # Checked on every build, not cached with the file: adding the template fixes the page.
             page, problems = _check_template(config, page, problems)
             diagnostics.extend(problems)
@@ -86,16 +89,18 @@ def load_pages(config: Config, cache=None) -> tuple[tuple[Page, ...], tuple[Diag
     return tuple(pages), tuple(diagnostics)
 
 
-def _load_file(config: Config, lang: str, folder: str, path: str, cache):
+def _load_file(config: Config, lang: str, folder: str, path: str, cache, memory: dict | None, now: int):
     """Return (Page or None, problems) for one file.
 
-    A process that builds again and again (the preview) does not read a file whose size, modification
-    time and inode are those it saw last time: on a big site that reading was most of a rebuild.
+    A process that builds again and again (the preview) keeps, in `memory`, each file's stat and
+    what it gave, and does not read a file whose size, modification time and inode are those it saw
+    last time: on a big site that reading was most of a rebuild.
     """
-    memory = cache.memory.setdefault("files", {}) if cache is not None and cache.memory is not None else None
-    identity = _plain_file_identity(path) if memory is not None else None
-    if identity is not None and path in memory and memory[path][0] == identity:
-        return memory[path][1]
+    identity = _plain_file_identity(path, now) if memory is not None else None
+    if identity is not None:
+        remembered = memory.get(path)
+        if remembered is not None and remembered[0] == identity:
+            return remembered[1]
     problem = file_problem(config, path, config.relative(path))
     found = (None, (problem,)) if problem else _load_cached(config, lang, folder, path, cache)
     if identity is not None:
@@ -108,14 +113,13 @@ RACY_NS = 100_000_000
 mtime; it is read again next time (as git does with "racily clean" files)."""
 
 
-def _plain_file_identity(path: str):
+def _plain_file_identity(path: str, now: int):
     """(size, mtime, inode) of a regular file that is not a symbolic link, else None (always read again)."""
-    import time
     try:
         status = os.lstat(path)
     except OSError:
         return None
-    if not stat.S_ISREG(status.st_mode) or time.time_ns() - status.st_mtime_ns < RACY_NS:
+    if not stat.S_ISREG(status.st_mode) or now - status.st_mtime_ns < RACY_NS:
         return None
     return status.st_size, status.st_mtime_ns, status.st_ino
 

@@ -8,8 +8,26 @@ from difflib import get_close_matches
 from .model import ERROR, WARNING, Config, Diagnostic, Site
 
 
-def pair_translations(config: Config, pages, unavailable=frozenset()) -> tuple[Site, tuple[Diagnostic, ...]]:
-    """Group pages by translation key; report duplicate keys, clashing URLs and keys that match nothing."""
+def pair_translations(config: Config, pages, unavailable=frozenset(), memory: dict | None = None
+                      ) -> tuple[Site, tuple[Diagnostic, ...]]:
+    """Group pages by translation key; report duplicate keys, clashing URLs and keys that match nothing.
+
+    With the cache's in-process memory (the preview's), pages that pair exactly as last time (the
+    same keys, URLs and files) reuse last time's outcome: most saves change no page's pairing.
+    """
+    pairing = (config.langs, tuple(sorted(unavailable)),
+               [(p.translation_key, p.lang, p.url, p.source, "translation_key" in p.meta and _key_line(p)) for p in pages])
+    if memory is not None and memory.get("pairing", (None,))[0] == pairing:
+        _, kept, diagnostics = memory["pairing"]
+        return Site(config, [pages[i] for i in kept]), diagnostics
+    site, diagnostics = _pair(config, pages, unavailable)
+    if memory is not None:
+        index = {id(page): i for i, page in enumerate(pages)}
+        memory["pairing"] = (pairing, [index[id(page)] for page in site.pages], diagnostics)
+    return site, diagnostics
+
+
+def _pair(config: Config, pages, unavailable) -> tuple[Site, tuple[Diagnostic, ...]]:
     diagnostics = []
     kept = []
     by_key = defaultdict(list)

@@ -50,7 +50,7 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     diagnostics = [*diagnostics, *(output_problems(config) if write else ())]
     pages, found = load_pages(config, cache)
     diagnostics += found
-    site, found = pair_translations(config, pages, unavailable_pages(config, pages, diagnostics))
+    site, found = pair_translations(config, pages, unavailable_pages(config, pages, diagnostics), cache.memory)
     diagnostics += found
     seeds, found = load_seeds(config)
     diagnostics += found
@@ -68,7 +68,7 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     diagnostics += found
     if theme.was_loaded:
         diagnostics += theme.loaded[1]
-    diagnostics = list(dict.fromkeys(diagnostics))  # a broken base template is reported once, not per page
+    diagnostics = reported_once(diagnostics)
     done = BuildResult(tuple(diagnostics), site, rendered, tuple(outputs), time.perf_counter() - started, cache)
     if write and not done.failed(strict):
         changed, _ = write_outputs(config, outputs, cache)
@@ -76,6 +76,19 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
                            True, changed)
     cache.save()
     return done
+
+
+def reported_once(diagnostics) -> list:
+    """Drop repeats of a template problem: a broken base template fails every page the same way."""
+    seen = set()
+    kept = []
+    for d in diagnostics:
+        if d.code.startswith("template-"):
+            if d in seen:
+                continue
+            seen.add(d)
+        kept.append(d)
+    return kept
 
 
 def unavailable_pages(config, pages, diagnostics) -> set:

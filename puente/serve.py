@@ -38,8 +38,9 @@ EXIT_OK, EXIT_USAGE = 0, 2
 DEFAULT_PORT = 8000
 WATCHED_FOLDERS = ("templates", "locales", "static", "seeds")
 """Watched besides the content folder and site.toml."""
-STEP_MS = 25
-"""A save is built once the files have been quiet this long: editors write a file in several steps."""
+STEP_MS = 10
+"""A save is built once the files have been quiet this long: an editor's writes of one save (truncate
+and write, or write a temp file and rename it) come within a millisecond or two of each other."""
 LOOPBACK_NAMES = frozenset({"localhost"})
 BUILD_META = '<meta name="puente-build" content="{}">'
 # livereload's own loader (from Server.application), then a check that closes the gap between a
