@@ -68,19 +68,24 @@ class UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", UniqueKeyLoader.construct_yaml_timestamp)
 
 
-def load_pages(config: Config, cache=None) -> tuple[tuple[Page, ...], tuple[Diagnostic, ...]]:
-    """Read every page of every language; return the pages and the problems found."""
+def load_pages(config: Config, cache=None, changed=None) -> tuple[tuple[Page, ...], tuple[Diagnostic, ...]]:
+    """Read every page of every language; return the pages and the problems found.
+
+    `changed` is None, or every path that changed since the last build with this cache (the
+    preview's watcher knows): files outside it are then taken from the cache's memory unlooked-at.
+    """
     import time
     diagnostics = list(_check_language_folders(config))
     pages = []
     memory = cache.memory.setdefault("files", {}) if cache is not None and cache.memory is not None else None
     now = time.time_ns()
-    for lang in config.langs:
-        folder = os.path.join(config.content_dir, lang)
-        files, links = _markdown_files(folder)
+    listing, trusted = _content_listing(config, cache.memory if cache is not None else None, changed)
+    for lang, folder, files, links in listing:
         diagnostics.extend(_folder_link_problem(config, link) for link in links)
         for path in files:
-            page, problems = _load_file(config, lang, folder, path, cache, memory, now)
+            remembered = memory.get(path) if trusted and path not in changed else None
+            page, problems = remembered[1] if remembered else _load_file(config, lang, folder, path, cache,
+                                                                        memory, now)
             # Checked on every build, not cached with the file: adding the template fixes the page.
             page, problems = _check_template(config, page, problems)
             diagnostics.extend(problems)
@@ -105,6 +110,8 @@ def _load_file(config: Config, lang: str, folder: str, path: str, cache, memory:
     found = (None, (problem,)) if problem else _load_cached(config, lang, folder, path, cache)
     if identity is not None:
         memory[path] = (identity, (found[0], tuple(found[1])))  # taken before reading: a save during it shows next time
+    elif memory is not None:
+        memory.pop(path, None)  # what was remembered is out of date, and this read is too recent to remember
     return found
 
 
@@ -167,6 +174,28 @@ def _check_language_folders(config: Config):
             yield Diagnostic(ERROR, "unknown-language",
                              f"unknown language folder {config.relative(path)}: the languages are "
                              f"{', '.join(config.langs)}", config.relative(path))
+
+
+def _content_listing(config: Config, memory: dict | None, changed) -> tuple[list[tuple], bool]:
+    """Return ([(lang, folder, .md files, linked folders)], whether the last listing still holds).
+
+    It holds when the caller names what changed and none of it adds, removes or moves a content
+    file: each changed path is outside the content folder, or a file listed last time that is still
+    a plain file. Anything else (a new page, a deleted one, a folder) is listed afresh.
+    """
+    key = (config.content_dir, config.langs)
+    last = memory.get("listing") if memory is not None else None
+    if changed is not None and last is not None and last[0] == key and all(
+            path in last[2] and os.path.isfile(path) and not os.path.islink(path)
+            or not _is_within(os.path.abspath(path), os.path.abspath(config.content_dir)) for path in changed):
+        return last[1], True
+    listing = []
+    for lang in config.langs:
+        folder = os.path.join(config.content_dir, lang)
+        listing.append((lang, folder, *_markdown_files(folder)))
+    if memory is not None:
+        memory["listing"] = (key, listing, {path for *_, files, _ in listing for path in files})
+    return listing, False
 
 
 def _markdown_files(folder: str) -> tuple[list[str], list[str]]:

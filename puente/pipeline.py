@@ -37,18 +37,20 @@ class BuildResult:
 
 
 def build(config: Config, *, strict: bool = False, write: bool = True, processes: int | None = None,
-          cache_dir: str | None = None, cache=None) -> BuildResult:
+          cache_dir: str | None = None, cache=None, changed: frozenset | None = None) -> BuildResult:
     """Build the whole site; write it only when nothing failed.
 
     The cache is read from and saved to `cache_dir`, or given in memory as `cache` (the preview
     passes the previous build's `result.cache.successor()`); with neither, the build is cold.
+    `changed` may name every path changed since the build that made `cache` (the preview's watcher
+    knows them), so unchanged content files need not even be looked at.
     """
     started = time.perf_counter()
     if write:
         recover(config)  # a build killed mid-swap must not leave the site missing, even if this one fails
     cache, diagnostics = (cache, ()) if cache is not None else open_cache(config, cache_dir)
     diagnostics = [*diagnostics, *(output_problems(config) if write else ())]
-    pages, found = load_pages(config, cache)
+    pages, found = load_pages(config, cache, changed)
     diagnostics += found
     site, found = pair_translations(config, pages, unavailable_pages(config, pages, diagnostics), cache.memory)
     diagnostics += found

@@ -238,15 +238,20 @@ class Snapshot:
         return bool(self.errors)
 
 
-def build_snapshot(settings: Settings, previous: Snapshot, build_id: str) -> Snapshot:
-    """Build the site in memory; on errors keep the previous site and carry the errors instead."""
+def build_snapshot(settings: Settings, previous: Snapshot, build_id: str, changed=None) -> Snapshot:
+    """Build the site in memory; on errors keep the previous site and carry the errors instead.
+
+    `changed` is what the watcher saw change since the last build, or None when unknown.
+    """
     try:
         config = settings.load()
     except ConfigError as exc:
+        settings.memory.pop("cache", None)  # the next build cannot know what changed since the last one
         return replace(previous, build_id=build_id, errors=exc.diagnostics)
     try:
-        result = run_build(config, settings)
+        result = run_build(config, settings, changed)
     except Exception as exc:  # a bug in the build must show in the browser, not stop the preview
+        settings.memory.pop("cache", None)
         traceback.print_exc()
         return replace(previous, build_id=build_id, config=config, errors=(crash_diagnostic(config, exc),))
     errors = tuple(d for d in result.diagnostics if d.level == ERROR)
@@ -260,10 +265,12 @@ def build_snapshot(settings: Settings, previous: Snapshot, build_id: str) -> Sna
                     warnings=warnings, refused=tuple(refused.values()))
 
 
-def run_build(config: Config, settings: Settings):
+def run_build(config: Config, settings: Settings, changed=None):
     """Build in memory, reusing the previous build's cache from memory (or, first, from the cache folder)."""
     from .pipeline import build
-    result = build(config, write=False, cache=settings.memory.get("cache"), cache_dir=settings.cache_dir)
+    cache = settings.memory.get("cache")
+    result = build(config, write=False, cache=cache, cache_dir=settings.cache_dir,
+                   changed=frozenset(changed) if cache is not None and changed is not None else None)
     if result.cache is not None:
         settings.memory["cache"] = result.cache.successor()
     return result
@@ -339,7 +346,7 @@ class Preview:
         started = time.perf_counter()
         self._builds += 1
         old = self.snapshot
-        new = build_snapshot(self.settings, old, f"{self._token}-{self._builds}")
+        new = build_snapshot(self.settings, old, f"{self._token}-{self._builds}", paths)
         self.snapshot = new
         print(rebuild_line(old, new, paths, self.settings.root, time.perf_counter() - started), flush=True)
         for shown, before in ((new.errors, old.errors), (new.refused, old.refused)):
@@ -412,18 +419,25 @@ class InotifyWatcher(Watcher):
             thread.join(timeout)
 
     def _watch_folders(self, ready: threading.Event):
+        restarted = False
         while not self._stop.is_set():
             self._restart.clear()
             folders = [path for path in self._tasks if os.path.isdir(path)]
             if not folders:
                 ready.set()
                 self._restart.wait(0.5)
+                restarted = True
                 continue
             try:
-                for paths in self._changes_in(folders, self._keep, ready, _Either(self._stop, self._restart)):
+                # A save while the watches were being replaced went unseen: the folders themselves, as a
+                # change, make the next build look at every file again.
+                for paths in self._changes_in(folders, self._keep, ready, _Either(self._stop, self._restart),
+                                              announce=restarted):
                     self._incoming.put(paths)
+                restarted = True
             except FileNotFoundError:  # a folder went between listing and watching: list them again
                 self._restart.wait(0.2)
+                restarted = True
 
     def _watch_parents(self, ready: threading.Event):
         """Watch the folders holding the tasks: site.toml is often replaced, not written, by editors."""
@@ -434,13 +448,20 @@ class InotifyWatcher(Watcher):
                 self._restart.set()  # a watched folder came or went: watch the folders anew
             self._incoming.put(paths)
 
-    def _changes_in(self, folders, keep, ready: threading.Event, stop, recursive: bool = True):
-        """Yield each batch of changed paths; set `ready` once the watches are in place."""
+    def _changes_in(self, folders, keep, ready: threading.Event, stop, recursive: bool = True,
+                    announce: bool = False):
+        """Yield each batch of changed paths; set `ready` once the watches are in place.
+
+        With `announce`, the first batch is the folders themselves, once they are watched.
+        """
         import watchfiles
         # watchfiles yields an empty batch after each quiet rust_timeout: the first one means it is watching
         for changes in watchfiles.watch(*folders, watch_filter=keep, step=self.step_ms, stop_event=stop,
                                         rust_timeout=100, yield_on_timeout=True, recursive=recursive):
             ready.set()
+            if announce:
+                announce = False
+                yield set(folders)
             if changes:
                 yield {path for _, path in changes}
 
