@@ -70,7 +70,7 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     diagnostics += found
     if theme.was_loaded:
         diagnostics += theme.loaded[1]
-    diagnostics = reported_once(diagnostics)
+    diagnostics = list(dict.fromkeys(diagnostics))  # a broken template or glossary is reported once, not per page
     done = BuildResult(tuple(diagnostics), site, rendered, tuple(outputs), time.perf_counter() - started, cache)
     if write and not done.failed(strict):
         changed, _ = write_outputs(config, outputs, cache)
@@ -78,19 +78,6 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
                            True, changed)
     cache.save()
     return done
-
-
-def reported_once(diagnostics) -> list:
-    """Drop repeats of a template problem: a broken base template fails every page the same way."""
-    seen = set()
-    kept = []
-    for d in diagnostics:
-        if d.code.startswith("template-"):
-            if d in seen:
-                continue
-            seen.add(d)
-        kept.append(d)
-    return kept
 
 
 def unavailable_pages(config, pages, diagnostics) -> set:
