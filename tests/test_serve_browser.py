@@ -32,6 +32,11 @@ def test_page_reloads_by_itself_after_each_of_two_saves_a_second_apart(scratch, 
         time.sleep(max(0.0, first_save + 1.0 - time.monotonic()))
         site.write({"content/en/naloxone.md": page("Naloxone", "Second save.", order=2)})
         expect(tab.locator("main")).to_contain_text("Second save.", timeout=RELOAD_TIMEOUT_MS)
+        # The text shows before the page's load event fires (stylesheet, icons): wait for the event.
+        tab.wait_for_load_state("load")
+        deadline = time.monotonic() + 2
+        while len(loads) < 3 and time.monotonic() < deadline:
+            tab.wait_for_timeout(50)
         assert len(loads) == 3, "the first load and one reload per save"
         tab.close()
 
