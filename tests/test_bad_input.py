@@ -424,3 +424,30 @@ def test_a_page_whose_counterpart_failed_to_load_gets_no_unmatched_key_warning(s
     code, _, err = site.build()
     assert code == 1
     assert "[unmatched-key]" not in err
+
+
+HIDE_BABEL = "import sys; sys.modules['babel'] = None; import puente.cli; sys.exit(puente.cli.main(['check']))"
+"""A Python without Babel: the import system refuses a module mapped to None."""
+LOSE_OWN_MODULE = ("import sys, puente.cli; from unittest import mock; "
+                   "mock.patch('puente.cli.run_check', side_effect=ModuleNotFoundError('gone', name='puente.gone'))"
+                   ".start(); sys.exit(puente.cli.main(['check']))")
+"""The generator failing to import a module of its own: a bug, not the user's setup."""
+
+
+def run_python(site, program: str):
+    return subprocess.run([sys.executable, "-c", program], cwd=site.root, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(PROJECT)})
+
+
+def test_a_python_without_the_dependencies_says_how_to_set_up(site):
+    result = run_python(site, HIDE_BABEL)
+    assert result.returncode == 2
+    assert result.stderr == (f"pyproject.toml: error: the package 'babel' is not installed in this Python "
+                             f"({sys.executable}): run ./scripts/build, which sets it up in .venv, or "
+                             "`pip install -e .` [missing-dependency]\n")
+
+
+def test_a_missing_module_of_the_generator_itself_stays_an_internal_error(site):
+    result = run_python(site, LOSE_OWN_MODULE)
+    assert result.returncode == 3
+    assert "internal error in the generator" in result.stderr and "Traceback" in result.stderr
