@@ -275,15 +275,19 @@ def load_page(config: Config, lang: str, folder: str, path: str):
 def file_problem(config: Config, path: str, source: str) -> Diagnostic | None:
     """Say why a file cannot be read as a page without opening it, or return None."""
     # The content walk never enters a linked folder, so only a file that is itself a link can lead outside.
-    real = os.path.realpath(path) if os.path.islink(path) else None
-    if real is not None and not _is_within(real, _real_folder(config.content_dir)) or (
-            real is None and not _is_within(os.path.abspath(path), os.path.abspath(config.content_dir))):
+    if os.path.islink(path):
+        real = os.path.realpath(path)
+        inside = _is_within(real, _real_folder(config.content_dir))
+    else:
+        real = path
+        inside = _is_within(os.path.abspath(path), os.path.abspath(config.content_dir))
+    if not inside:
         return Diagnostic(ERROR, "symlink-outside", "this file is a symbolic link to a file outside the content "
                           "folder, which is refused: copy the file in instead", source)
     try:
         status = os.stat(path)
     except FileNotFoundError:
-        return Diagnostic(ERROR, "broken-symlink", f"this symbolic link points to {config.relative(real or path)}, which "
+        return Diagnostic(ERROR, "broken-symlink", f"this symbolic link points to {config.relative(real)}, which "
                           "does not exist: fix the link or delete it", source)
     except OSError as exc:
         return Diagnostic(ERROR, "unreadable-file", f"the file cannot be read ({exc.strerror})", source)
