@@ -13,6 +13,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from .inline import SkippingInlineProcessor
 from .model import ERROR, WARNING, Diagnostic, Fragment, Link, LinkMap, Page
 from .slug import slugify
 
@@ -102,6 +103,7 @@ class SiteExtension(Extension):
     def extendMarkdown(self, md):
         md.registerExtension(self)
         md.inlinePatterns.register(CitationPattern(CITATION, self), "citation", 175)
+        md.treeprocessors.register(SkippingInlineProcessor(md), "inline", 20)
         # Links exist only after 'inline' (20); attr_list (8) sets the ids an author writes, {#like-this}.
         md.treeprocessors.register(LinkProcessor(md, self), "site_links", 15)
         md.treeprocessors.register(HeadingIds(md), "site_heading_ids", 5)
@@ -112,6 +114,9 @@ class SiteExtension(Extension):
 
 class CitationPattern(InlineProcessor):
     """`[@id]` and `[@a; @b]` become numbered links to the page's source list."""
+
+    triggers = ("[@",)
+    """Text without these cannot hold a citation, so the inline stage need not search it."""
 
     def __init__(self, pattern, extension):
         super().__init__(pattern)
