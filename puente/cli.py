@@ -160,7 +160,8 @@ def _count(diagnostics, level: str) -> int:
 
 def summary(config, result, strict: bool) -> str:
     """One line: pages per language, warnings, errors, seconds, and where the site went."""
-    counts = ", ".join(f"{len(result.site.pages_in(lang)) if result.site else 0} {lang}" for lang in config.langs)
+    published = dict(result.counts)
+    counts = ", ".join(f"{published.get(lang, 0)} {lang}" for lang in config.langs)
     errors, warnings = _count(result.diagnostics, "error"), _count(result.diagnostics, "warning")
     where = config.relative(config.output_dir)
     outcome = (f"wrote {where} ({result.changed} files changed)" if result.written and result.changed

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from .model import ERROR, Config, Diagnostic, Language
 
 CONFIG_NAME = "site.toml"
+SOURCE_FOLDERS = ("templates", "locales", "static", "seeds")
+"""The project's folders that shape the site, beside the content folder and site.toml."""
 KNOWN_KEYS = {"base_url", "default_lang", "languages", "allow_raw_html", "readability", "review_months"}
 LANGUAGE_KEYS = {"title", "locale"}
 READABILITY_DEFAULTS = {"en_grade": 8.0, "en_emergency_grade": 6.0,

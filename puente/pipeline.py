@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .cache import open_cache
+from . import memo
+from .cache import generator_version, open_cache
 from .check import run_checks
 from .config import Config
 from .i18n import load_catalogs
@@ -31,6 +32,10 @@ class BuildResult:
     written: bool = False
     changed: int = 0
     """How many output files were (re)written; unchanged files are left as they were."""
+    counts: tuple[tuple[str, int], ...] = ()
+    """(language, pages published) for each language."""
+    recalled: bool = False
+    """Whether no source had changed, so the last build's memo answered (see memo.py)."""
 
     def failed(self, strict: bool = False) -> bool:
         return has_errors(self.diagnostics, strict)
@@ -48,8 +53,15 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     started = time.perf_counter()
     if write:
         recover(config)  # a build killed mid-swap must not leave the site missing, even if this one fails
-    cache, diagnostics = (cache, ()) if cache is not None else open_cache(config, cache_dir)
-    diagnostics = [*diagnostics, *(output_problems(config) if write else ())]
+    unsafe = output_problems(config) if write else []
+    version = generator_version()
+    sources = memo.look_at_sources(config, version) if write and cache is None and cache_dir else None
+    recalled = sources and not unsafe and memo.recall(config, cache_dir, sources)
+    if recalled:
+        return BuildResult(recalled.diagnostics, seconds=time.perf_counter() - started, counts=recalled.counts,
+                           written=not has_errors(recalled.diagnostics, strict), recalled=True)
+    cache, diagnostics = (cache, ()) if cache is not None else open_cache(config, cache_dir, version)
+    diagnostics = [*diagnostics, *unsafe]
     pages, found = load_pages(config, cache, changed)
     diagnostics += found
     site, found = pair_translations(config, pages, unavailable_pages(config, pages, diagnostics), cache.memory)
@@ -71,12 +83,18 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     if theme.was_loaded:
         diagnostics += theme.loaded[1]
     diagnostics = list(dict.fromkeys(diagnostics))  # a broken template or glossary is reported once, not per page
-    done = BuildResult(tuple(diagnostics), site, rendered, tuple(outputs), time.perf_counter() - started, cache)
+    counts = tuple((lang, len(site.pages_in(lang))) for lang in config.langs)
+    done = BuildResult(tuple(diagnostics), site, rendered, tuple(outputs), time.perf_counter() - started, cache,
+                       counts=counts)
     if write and not done.failed(strict):
         changed, _ = write_outputs(config, outputs, cache)
         done = BuildResult(done.diagnostics, site, rendered, done.outputs, time.perf_counter() - started, cache,
-                           True, changed)
+                           True, changed, counts)
     cache.save()
+    if sources and done.written:  # saved after the cache, whose file the memo's key names
+        memo.remember(config, cache_dir, sources, diagnostics, counts)
+    elif sources:
+        memo.forget(cache_dir)
     return done
 
 

@@ -31,12 +31,11 @@ from livereload.server import LiveScriptContainer
 from livereload.watcher import Watcher
 from tornado import web
 
-from .config import CONFIG_NAME, ConfigError, find_project_root, load_config
+from .config import CONFIG_NAME, SOURCE_FOLDERS, ConfigError, find_project_root, load_config
 from .model import ERROR, WARNING, Config, Diagnostic
 
 EXIT_OK, EXIT_USAGE = 0, 2
 DEFAULT_PORT = 8000
-WATCHED_FOLDERS = ("templates", "locales", "static", "seeds")
 """Watched besides the content folder and site.toml."""
 STEP_MS = 10
 """A save is built once the files have been quiet this long: an editor's writes of one save (truncate
@@ -892,7 +891,7 @@ def serve(preview: Preview, sockets, hosts: HostPolicy, open_browser: bool):
 def watched_paths(root: str, content: str | None) -> list[str]:
     """List the sources of the site: content, templates, catalogs, static files, seeds and site.toml."""
     content_dir = os.path.abspath(content) if content else os.path.join(root, "content")
-    return [content_dir, *(os.path.join(root, name) for name in WATCHED_FOLDERS), os.path.join(root, CONFIG_NAME)]
+    return [content_dir, *(os.path.join(root, name) for name in SOURCE_FOLDERS), os.path.join(root, CONFIG_NAME)]
 
 
 def interrupt_handler(pid: int):
