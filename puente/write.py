@@ -38,9 +38,11 @@ def _is_inside(path: str, folder: str) -> bool:
 
 
 def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
-    """Write every output into a sibling temp folder, then swap it in; return (written, unchanged).
+    """Write the outputs and return (written, unchanged).
 
-    When the folder is exactly as the last build left it and no output changed, nothing is touched.
+    When the folder is exactly as the last build left it and no output changed, nothing is touched;
+    when a few changed (an edit), only they are replaced, each atomically; otherwise every output
+    goes into a sibling temp folder that is then swapped in.
     """
     from .cache import digest
     out = os.path.realpath(config.output_dir)
@@ -49,19 +51,75 @@ def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
     clean_leftovers(parent, os.path.basename(out))
     digests = {o.path: digest(o.data) for o in outputs}
     previous = (cache.get("manifests", out) if cache else None) or {}
-    if previous and {p: e[0] for p, e in previous.items()} == digests and _is_intact(out, previous):
+    intact = bool(previous) and _is_intact(out, previous)
+    changed = [o for o in outputs if previous.get(o.path, (None,))[0] != digests[o.path]]
+    removed = sorted(set(previous) - set(digests))
+    if intact and not changed and not removed:
         return 0, len(digests)
     temp = os.path.join(parent, f"{TEMP_PREFIX}{os.path.basename(out)}-{os.getpid()}")
     try:
-        written, unchanged = _fill(temp, out, outputs, digests, previous)
+        if intact and 4 * (len(changed) + len(removed)) <= len(digests):
+            written, unchanged = _patch(temp, out, changed, removed), len(digests) - len(changed)
+        else:
+            written, unchanged = _fill(temp, out, outputs, digests, previous)
+            _swap(temp, out, parent)
     except OSError:
         shutil.rmtree(temp, ignore_errors=True)  # never leave half a site beside the live one
         raise
-    _swap(temp, out, parent)
     if cache is not None:
         cache.put("manifests", out, {path: (digests[path], *_identity(os.path.join(out, *path.split("/"))))
                                      for path in digests})
     return written, unchanged
+
+
+PLAN = ".puente-plan"
+"""In a patch's temp folder: the files to remove, written last; once it exists the patch is rolled forward."""
+
+
+def _patch(temp: str, out: str, changed, removed) -> int:
+    """Replace just the changed files of an intact live folder, and remove the ones no longer built.
+
+    The new files are written into the temp folder first; the plan file commits them. A build killed
+    before the plan leaves the live folder untouched; one killed after it is finished by the next.
+    """
+    for output in changed:
+        target = os.path.join(temp, *output.path.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as f:
+            f.write(output.data)
+    with open(os.path.join(temp, PLAN + ".new"), "w", encoding="utf-8") as f:
+        f.write("".join(f"{path}\n" for path in removed))
+    os.rename(os.path.join(temp, PLAN + ".new"), os.path.join(temp, PLAN))
+    _roll_forward(temp, out)
+    return len(changed)
+
+
+def _roll_forward(temp: str, out: str):
+    """Move a committed patch's files into the live folder, remove what it names, and drop the temp folder."""
+    with open(os.path.join(temp, PLAN), encoding="utf-8") as f:
+        removed = f.read().splitlines()
+    for here, _, names in os.walk(temp):
+        folder = os.path.join(out, os.path.relpath(here, temp))
+        for name in names:
+            if name != PLAN:
+                os.makedirs(folder, exist_ok=True)
+                os.replace(os.path.join(here, name), os.path.join(folder, name))
+    for path in removed:
+        target = os.path.join(out, *path.split("/"))
+        if os.path.exists(target):
+            os.remove(target)
+        _remove_empty_folders(os.path.dirname(target), out)
+    shutil.rmtree(temp)
+
+
+def _remove_empty_folders(folder: str, out: str):
+    """Remove the folders a removed page leaves empty, as a full build would not make them."""
+    while folder != out and folder.startswith(out + os.sep):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+        folder = os.path.dirname(folder)
 
 
 def _fill(temp: str, out: str, outputs, digests: dict, previous: dict) -> tuple[int, int]:
@@ -140,6 +198,9 @@ def clean_leftovers(parent: str, name: str):
         return
     entries = [e for e in sorted(os.listdir(parent))
                if e.startswith((f"{TEMP_PREFIX}{name}-", f"{OLD_PREFIX}{name}-")) and not _is_running(e)]
+    for entry in [e for e in entries if os.path.exists(os.path.join(parent, e, PLAN))]:
+        _roll_forward(os.path.join(parent, entry), os.path.join(parent, name))  # a committed patch is finished
+        entries.remove(entry)
     olds = [e for e in entries if e.startswith(f"{OLD_PREFIX}{name}-")]
     if olds and not os.path.exists(os.path.join(parent, name)):
         os.rename(os.path.join(parent, olds[0]), os.path.join(parent, name))

@@ -2,7 +2,8 @@
 
 The kill is made to land at an exact point: a small runner starts `build.py`'s main() with the file
 system calls the writer makes wrapped, so the process kills itself on the Nth file written into the
-temporary folder, or right after the live folder was moved aside during the swap.
+temporary folder, right after the live folder was moved aside during the swap, or right after the
+first file of a patch (a build that changed only a few files) was moved into the live folder.
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ if point == "write":
         return real_link(source, target, *args, **kwargs)
 
     builtins.open, os.link = open_counted, link_counted
+elif point == "patch":
+    real_replace = os.replace
+
+    def replace_then_die(source, target, *args, **kwargs):
+        real_replace(source, target, *args, **kwargs)
+        if ".puente-tmp-" in os.fspath(source):  # the patch is committed and its first file is in place
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    os.replace = replace_then_die
 else:
     real_rename = os.rename
 
@@ -124,3 +134,49 @@ def test_a_failing_build_after_a_kill_during_the_swap_restores_the_previous_site
     assert site.run().returncode == 1
     assert (site.root / "public").is_dir() and snapshot(site) == before
     assert leftovers(site) == []
+
+
+def edit_two_pages(site):
+    site.write({"content/en/topic-03.md": page("Topic 3", "Changed text 3."),
+                "content/en/topic-04.md": page("Topic 4", "Changed text 4.")})
+
+
+def test_a_few_changed_files_are_replaced_in_place(site):
+    untouched = (site.root / "public/en/topic-07/index.html").stat().st_ino
+    edit_two_pages(site)
+    result = site.run()
+    assert "(2 files changed)" in result.stdout
+    assert (site.root / "public/en/topic-07/index.html").stat().st_ino == untouched
+    assert "Changed text 4." in site.output("en/topic-04/index.html")
+    assert leftovers(site) == []
+
+
+def test_kill_before_a_patch_is_committed_leaves_the_previous_site(site):
+    before = snapshot(site)
+    edit_two_pages(site)
+    assert killed_build(site, "write:1").returncode == -signal.SIGKILL
+    assert snapshot(site) == before and len(leftovers(site)) == 1
+    assert site.run().returncode == 0
+    assert leftovers(site) == []
+    assert "Changed text 4." in site.output("en/topic-04/index.html")
+
+
+def test_kill_in_the_middle_of_a_patch_is_finished_by_the_next_build_even_a_failing_one(site):
+    site.write({"content/en/guide/index.md": page("Guide", "The steps.", order=30),
+                "content/en/guide/steps.md": page("Steps", "One step.")})
+    assert site.run().returncode == 0
+    edit_two_pages(site)
+    (site.root / "content/en/guide/steps.md").unlink()  # a page inside a section: only its index changes
+    assert killed_build(site, "patch:0").returncode == -signal.SIGKILL
+    site.write({"content/en/topic-00.md": page("Topic 0", "[broken](missing.md)")})
+    assert site.run().returncode == 1
+    assert leftovers(site) == []
+    assert "Changed text 3." in site.output("en/topic-03/index.html")
+    assert "Changed text 4." in site.output("en/topic-04/index.html")
+    assert not (site.root / "public/en/guide/steps").exists()
+    site.write({"content/en/topic-00.md": page("Topic 0", "Text 0.")})
+    assert site.run().returncode == 0
+    cold = site.run("--no-cache", "--output", "cold")
+    assert cold.returncode == 0
+    assert snapshot(site) == {p.relative_to(site.root / "cold").as_posix(): p.read_bytes()
+                              for p in sorted((site.root / "cold").rglob("*")) if p.is_file()}
