@@ -103,6 +103,23 @@ class Cache:
         """An in-memory cache for the next build in this process, holding what this build used."""
         return Cache(None, self.version, self.current, memory=self.memory if self.memory is not None else {})
 
+    def folder(self, name: str) -> str | None:
+        """A folder inside the cache for files another library keeps (Jinja's compiled templates), tied to
+        this generator version: folders made by other versions are removed. None for a cold build."""
+        if not self.path:
+            return None
+        import shutil
+        parent = os.path.dirname(self.path)
+        mine = f"{name}-{digest(self.version)[:16]}"
+        try:
+            for entry in os.listdir(parent):
+                if entry.startswith(name + "-") and entry != mine:
+                    shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+            os.makedirs(os.path.join(parent, mine), exist_ok=True)
+        except OSError:
+            return None
+        return os.path.join(parent, mine)
+
     def get(self, table: str, key):
         """Return the entry from the previous build (and keep it for the next), or None."""
         found = self.current[table].get(key)

@@ -67,31 +67,41 @@ def run_checks(site, rendered, seeds, cache=None, checks=None, processes=None) -
 
 
 def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[dict]:
-    """For each rendered page, {check name: its diagnostics on that page}, from the cache where it can."""
+    """For each rendered page, {check name: its diagnostics on that page}, from the cache where it can.
+
+    A page's own checks are cached by that page alone, its pair checks by it and its translations, so
+    an edit to one page re-runs only the pair checks of its translations.
+    """
     if not scoped:
         return [{} for _ in rendered]
     context = _CheckContext(site, rendered, seeds, scoped)
     memory = cache.memory if cache is not None else None
     recent = _unchanged_findings(memory, context, rendered)
-    keys = [recent[i][2] if i in recent else context.key(r) for i, r in enumerate(rendered)]
-    results = [recent[i][1] if i in recent else cache.get("values", key) if cache else None
-               for i, key in enumerate(keys)]
+    scopes = sorted({scope for _, scope in scoped})
+    keys = [recent[i][2] if i in recent else {scope: context.key(r, scope) for scope in scopes}
+            for i, r in enumerate(rendered)]
+    results = [None if i in recent else {scope: cache.get("values", keys[i][scope]) if cache else None
+                                         for scope in scopes} for i in range(len(rendered))]
     for i in recent:
-        cache.get("values", keys[i])  # carried to the next build, as a lookup would
+        for key in keys[i].values():
+            cache.get("values", key)  # carried to the next build, as a lookup would
     # A page and its translations side by side, so the worker that reads one has the others' blocks at hand.
-    missing = sorted((i for i, found in enumerate(results) if found is None),
-                     key=lambda i: (rendered[i].page.translation_key, rendered[i].page.lang))
-    for i, found in zip(missing, parallel_map(context.findings, missing, processes)):
-        results[i] = found
+    missing = sorted(((i, scope) for i, found in enumerate(results) if found is not None
+                      for scope, one in found.items() if one is None),
+                     key=lambda task: (rendered[task[0]].page.translation_key, rendered[task[0]].page.lang, task[1]))
+    for (i, scope), found in zip(missing, parallel_map(context.findings, missing, processes)):
+        results[i][scope] = found
         if cache:
-            cache.put("values", keys[i], found)
+            cache.put("values", keys[i][scope], found)
+    merged = [recent[i][1] if i in recent else {name: diagnostics for one in results[i].values()
+                                                for name, diagnostics in one.items()} for i in range(len(rendered))]
     if memory is not None:
-        memory["findings"] = (context.settings, {r.page.source: (r, results[i], keys[i]) for i, r in enumerate(rendered)})
-    return results
+        memory["findings"] = (context.settings, {r.page.source: (r, merged[i], keys[i]) for i, r in enumerate(rendered)})
+    return merged
 
 
 def _unchanged_findings(memory, context, rendered) -> dict:
-    """{index: (Rendered, findings, key)} for pages whose group is made of the very objects the last build
+    """{index: (Rendered, findings, keys)} for pages whose group is made of the very objects the last build
     in this process checked (the preview reuses unchanged pages' objects): no key needs computing."""
     if memory is None or "findings" not in memory or memory["findings"][0] != context.settings:
         return {}
@@ -120,15 +130,20 @@ class _CheckContext:
         others = (self.by_key.get((r.page.translation_key, lang)) for lang in self.site.config.langs)
         return [r] + [o for o in others if o is not None and o is not r]
 
-    def key(self, r) -> tuple:
-        return ("checks", self.settings, *(self.identities[id(g)] for g in self.group(r)))
+    def key(self, r, scope: str) -> tuple:
+        looked_at = self.group(r) if scope == PAIR else [r]
+        return ("checks", self.settings, scope, *(self.identities[id(g)] for g in looked_at))
 
-    def findings(self, index: int) -> dict:
+    def findings(self, task: tuple[int, str]) -> dict:
+        """{check name: diagnostics} of one page's checks of one scope."""
+        index, wanted = task
         r = self.rendered[index]
         group = self.group(r)
         others = {g.page.source for g in group[1:]}
         result = {}
         for check, scope in self.scoped:
+            if scope != wanted:
+                continue
             found = check(self.site, group if scope == PAIR else [r], self.seeds)
             # A pair check also reports on the translations; they get those findings in their own turn.
             result[check.__name__] = tuple(d for d in found if scope == PAGE or d.path not in others)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .cache import digest, today
 from .config import SOURCE_FOLDERS
 from .model import Config, Diagnostic
+from .write import is_intact
 
 FILE_NAME = "last-build.pickle"
 RACY_NS = 2_000_000_000
@@ -43,8 +44,8 @@ class Memo:
     seen_ns: int
     diagnostics: tuple[Diagnostic, ...]
     counts: tuple[tuple[str, int], ...]
-    outputs: dict
-    """{output path: (size, mtime_ns, inode)} of every file the build left in the output folder."""
+    manifest: dict
+    """The output folder's manifest as the build left it: {path: (digest, size, mtime_ns, inode)}."""
 
 
 def look_at_sources(config: Config, version: str) -> Sources | None:
@@ -71,18 +72,18 @@ def recall(config: Config, folder: str, sources: Sources) -> Memo | None:
         return None
     if not isinstance(memo, Memo) or memo.key != _with_cache(sources.key, folder):
         return None
-    if sources.newest_ns >= memo.seen_ns - RACY_NS or not _intact(config.output_dir, memo.outputs):
+    if sources.newest_ns >= memo.seen_ns - RACY_NS:
+        return None
+    if not is_intact(os.path.realpath(config.output_dir), memo.manifest):
         return None
     return memo
 
 
-def remember(config: Config, folder: str, sources: Sources, diagnostics, counts):
+def remember(config: Config, folder: str, sources: Sources, diagnostics, counts, manifest: dict):
     """Save the memo of a build that wrote the site; a failure to save only costs speed next time."""
-    out = config.output_dir
     try:
-        outputs = {rel: _identity(os.path.join(out, rel)) for rel in _listing(out)}
         kept = tuple(d for d in diagnostics if d.code != "cache-discarded")  # about that build's cache, not the site
-        memo = Memo(_with_cache(sources.key, folder), sources.seen_ns, kept, tuple(counts), outputs)
+        memo = Memo(_with_cache(sources.key, folder), sources.seen_ns, kept, tuple(counts), manifest)
         temp = os.path.join(folder, f"{FILE_NAME}.{os.getpid()}.tmp")
         with open(temp, "wb") as f:
             pickle.dump(memo, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -101,7 +102,7 @@ def forget(folder: str):
 def _with_cache(key: str, folder: str) -> str:
     """The key, tied to the cache file as it is now: a damaged or replaced cache is not vouched for."""
     from .cache import FILE_NAME as CACHE, JOURNAL
-    return digest(key, [_identity(os.path.join(folder, name)) for name in (CACHE, CACHE + JOURNAL)])
+    return digest(key, [_stat_or_empty(os.path.join(folder, name)) for name in (CACHE, CACHE + JOURNAL)])
 
 
 class _LinkedFolder(Exception):
@@ -120,21 +121,10 @@ def _files(top: str):
             yield os.path.join(here, name)
 
 
-def _listing(out: str) -> list[str]:
-    try:
-        return sorted(os.path.relpath(path, out) for path in _files(out))
-    except _LinkedFolder:
-        return []
-
-
-def _identity(path: str) -> tuple:
+def _stat_or_empty(path: str) -> tuple:
     try:
         status = os.stat(path)
     except OSError:
         return ()
     return status.st_size, status.st_mtime_ns, status.st_ino
 
-
-def _intact(out: str, outputs: dict) -> bool:
-    listing = _listing(out)
-    return listing == sorted(outputs) and all(_identity(os.path.join(out, rel)) == outputs[rel] for rel in listing)

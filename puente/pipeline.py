@@ -92,7 +92,9 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
                            True, changed, counts)
     cache.save()
     if sources and done.written:  # saved after the cache, whose file the memo's key names
-        memo.remember(config, cache_dir, sources, diagnostics, counts)
+        import os
+        memo.remember(config, cache_dir, sources, diagnostics, counts,
+                      cache.get("manifests", os.path.realpath(config.output_dir)) or {})
     elif sources:
         memo.forget(cache_dir)
     return done
@@ -119,7 +121,7 @@ def _load_theme(config, catalogs, templates: dict, cache):
     key = (repr(config), sorted(templates.items()), sorted(catalogs.digests.items()))
     if memory is not None and memory.get("theme", (None,))[0] == key:
         return memory["theme"][1]
-    loaded = load_theme(config, catalogs)
+    loaded = load_theme(config, catalogs, cache.folder("templates") if cache is not None else None)
     if memory is not None:
         memory["theme"] = (key, loaded)
     return loaded

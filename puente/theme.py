@@ -39,9 +39,13 @@ class Theme:
             env.handle_exception()
 
 
-def load_theme(config: Config, catalogs) -> tuple[Theme | None, tuple[Diagnostic, ...]]:
-    """Build one environment per language and compile every template, to report syntax errors up front."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, select_autoescape
+def load_theme(config: Config, catalogs, compiled: str | None = None) -> tuple[Theme | None, tuple[Diagnostic, ...]]:
+    """Build one environment per language and compile every template, to report syntax errors up front.
+
+    With `compiled`, a folder, compiled templates are kept there and reused while their source is the
+    same (Jinja checks), so a rebuild after a page edit need not compile them again."""
+    from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, TemplateSyntaxError,
+                        select_autoescape)
     from .render import template_problem
     folder = config.path("templates")
     if not os.path.isdir(folder):
@@ -51,7 +55,8 @@ def load_theme(config: Config, catalogs) -> tuple[Theme | None, tuple[Diagnostic
     for lang in config.langs:
         env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(default_for_string=True),
                           undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
-                          trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+                          trim_blocks=True, lstrip_blocks=True, auto_reload=False,
+                          bytecode_cache=FileSystemBytecodeCache(compiled) if compiled else None)
         env.policies["ext.i18n.trimmed"] = True
         translations = catalogs.translations.get(lang)
         if translations is None:

@@ -51,7 +51,7 @@ def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
     clean_leftovers(parent, os.path.basename(out))
     digests = {o.path: digest(o.data) for o in outputs}
     previous = (cache.get("manifests", out) if cache else None) or {}
-    intact = bool(previous) and _is_intact(out, previous)
+    intact = bool(previous) and is_intact(out, previous)
     changed = [o for o in outputs if previous.get(o.path, (None,))[0] != digests[o.path]]
     removed = sorted(set(previous) - set(digests))
     if intact and not changed and not removed:
@@ -146,7 +146,7 @@ def _identity(path: str) -> tuple:
     return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
-def _is_intact(out: str, manifest: dict) -> bool:
+def is_intact(out: str, manifest: dict) -> bool:
     """Tell whether the folder holds exactly the files of the manifest, none edited since."""
     found = set()
     for here, _, names in os.walk(out):

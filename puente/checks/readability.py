@@ -231,6 +231,8 @@ def _syllables(text: str, lang: str) -> int:
 @lru_cache(maxsize=200_000)
 def _word_syllables(word: str, lang: str) -> int:
     from textstat.backend.utils._get_pyphen import get_pyphen
+    if not any(c.isalpha() for c in word):
+        return 1  # what pyphen gives a number (its patterns are letters), without loading its dictionary
     try:
         phones = get_cmudict(lang)[word][0]
         return sum(1 for p in phones if p[-1].isdigit())
