@@ -69,8 +69,8 @@ def run_checks(site, rendered, seeds, cache=None, checks=None, processes=None) -
 def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[dict]:
     """For each rendered page, {check name: its diagnostics on that page}, from the cache where it can.
 
-    A page's own checks are cached by that page alone, its pair checks by it and its translations, so
-    an edit to one page re-runs only the pair checks of its translations.
+    A page's own checks are cached by that page alone; pair checks run once per translation group and
+    are cached by the whole group. An edit to one page re-runs only its own checks and its group's.
     """
     if not scoped:
         return [{} for _ in rendered]
@@ -85,14 +85,25 @@ def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[
     for i in recent:
         for key in keys[i].values():
             cache.get("values", key)  # carried to the next build, as a lookup would
-    # A page and its translations side by side, so the worker that reads one has the others' blocks at hand.
-    missing = sorted(((i, scope) for i, found in enumerate(results) if found is not None
-                      for scope, one in found.items() if one is None),
-                     key=lambda task: (rendered[task[0]].page.translation_key, rendered[task[0]].page.lang, task[1]))
-    for (i, scope), found in zip(missing, parallel_map(context.findings, missing, processes)):
-        results[i][scope] = found
+    # One task per page for its own checks and one per translation group for the pair checks, a group's
+    # tasks side by side, so the worker that reads one page has the others' blocks at hand.
+    tasks = {}
+    for i, found in enumerate(results):
+        for scope, one in (found or {}).items():
+            if one is None:
+                tasks.setdefault(keys[i][scope], (i, scope))
+    missing = sorted(tasks.items(), key=lambda item: (rendered[item[1][0]].page.translation_key,
+                                                      rendered[item[1][0]].page.lang, item[1][1]))
+    computed = dict(zip((key for key, _ in missing), parallel_map(context.findings, [t for _, t in missing],
+                                                                   processes)))
+    for key, found in computed.items():
         if cache:
-            cache.put("values", keys[i][scope], found)
+            cache.put("values", key, found)
+    for i, found in enumerate(results):
+        for scope, one in (found or {}).items():
+            found[scope] = computed[keys[i][scope]] if one is None else one
+            if scope == PAIR:
+                found[scope] = found[scope][rendered[i].page.source]
     merged = [recent[i][1] if i in recent else {name: diagnostics for one in results[i].values()
                                                 for name, diagnostics in one.items()} for i in range(len(rendered))]
     if memory is not None:
@@ -126,28 +137,29 @@ class _CheckContext:
         self.identities = {id(r): r.check_key for r in rendered}
 
     def group(self, r) -> list:
-        """The page and its translations that exist, in language order."""
-        others = (self.by_key.get((r.page.translation_key, lang)) for lang in self.site.config.langs)
-        return [r] + [o for o in others if o is not None and o is not r]
+        """The page and its translations that exist, in language order (the same list for each of them)."""
+        found = (self.by_key.get((r.page.translation_key, lang)) for lang in self.site.config.langs)
+        return [g for g in found if g is not None] if self.by_key.get((r.page.translation_key, r.page.lang)) is r \
+            else [r]
 
     def key(self, r, scope: str) -> tuple:
         looked_at = self.group(r) if scope == PAIR else [r]
         return ("checks", self.settings, scope, *(self.identities[id(g)] for g in looked_at))
 
     def findings(self, task: tuple[int, str]) -> dict:
-        """{check name: diagnostics} of one page's checks of one scope."""
+        """One page's own checks, {check name: diagnostics}; or its group's pair checks, run once for the
+        whole group, {page source: {check name: diagnostics}}."""
         index, wanted = task
         r = self.rendered[index]
-        group = self.group(r)
-        others = {g.page.source for g in group[1:]}
-        result = {}
+        group = self.group(r) if wanted == PAIR else [r]
+        sources = {g.page.source for g in group}
+        result = {g.page.source: {} for g in group}
         for check, scope in self.scoped:
-            if scope != wanted:
-                continue
-            found = check(self.site, group if scope == PAIR else [r], self.seeds)
-            # A pair check also reports on the translations; they get those findings in their own turn.
-            result[check.__name__] = tuple(d for d in found if scope == PAGE or d.path not in others)
-        return result
+            if scope == wanted:
+                found = tuple(check(self.site, group, self.seeds))
+                for source, mine in result.items():  # what names no page of the group is each page's
+                    mine[check.__name__] = tuple(d for d in found if d.path == source or d.path not in sources)
+        return result if wanted == PAIR else result[r.page.source]
 
 
 def _file(path: str) -> bytes:

@@ -74,30 +74,35 @@ def _parse_glossary(data: bytes):
     return entries, problems
 
 
-def _searchable(rendered) -> str:
-    """The page's words, case-folded, one space apart and padded: a form is found by a substring search."""
+def _searchable(rendered) -> tuple[str, frozenset]:
+    """The page's words, case-folded, one space apart and padded (a form is found by a substring search),
+    and the set of those words."""
     return _padded(" ".join([rendered.page.title, *(block.text for block in page_blocks(rendered))]))
 
 
 @functools.lru_cache(maxsize=1024)
-def _padded(text: str) -> str:
+def _padded(text: str) -> tuple[str, frozenset]:
     # Each page is searched by its own pair check and by its translation's, in both directions.
-    return " " + " ".join(_words(text)) + " "
+    words = _words(text)
+    return " " + " ".join(words) + " ", frozenset(words)
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
-def _first_use(forms, text: str) -> str | None:
+def _first_use(forms, searchable: tuple[str, frozenset]) -> str | None:
     """Return the first form used in the page as a whole word or phrase, case-insensitively."""
+    text, words = searchable
     for form in forms:
-        if _phrase(form) in text:
+        phrase, first = _phrase(form)
+        if first in words and phrase in text:  # most forms' first word is not on the page: no search
             return form
     return None
 
 
 @functools.lru_cache(maxsize=4096)
-def _phrase(form: str) -> str:
-    """A glossary form as it is searched for: every page asks about every form."""
-    return f" {' '.join(_words(form))} "
+def _phrase(form: str) -> tuple[str, str]:
+    """A glossary form as it is searched for (every page asks about every form), and its first word."""
+    words = _words(form)
+    return f" {' '.join(words)} ", words[0] if words else ""
