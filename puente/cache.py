@@ -182,6 +182,9 @@ def open_cache(config: Config, folder: str | None, version: str | None = None) -
     path = os.path.join(folder, FILE_NAME)
     if not os.path.exists(path):
         return Cache(path, version), ()
+    import gc
+    collecting = gc.isenabled()
+    gc.disable()  # unpickling makes ~100,000 objects and no garbage: collections would halve the speed for nothing
     try:
         with open(path, "rb") as f:
             data = pickle.load(f)
@@ -190,6 +193,9 @@ def open_cache(config: Config, folder: str | None, version: str | None = None) -
             journal_size = _replay_journal(path + JOURNAL, data)
     except Exception as exc:  # a truncated or corrupt pickle can raise almost anything
         return Cache(path, version), (_discarded(config, path, f"it cannot be read ({type(exc).__name__})"),)
+    finally:
+        if collecting:
+            gc.enable()
     if not fits:
         return Cache(path, version), (_discarded(config, path, "its format is not this version's"),)
     if data.get("version") != version:
