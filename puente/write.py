@@ -190,7 +190,8 @@ def _swap(temp: str, out: str, parent: str):
 
 
 def clean_leftovers(parent: str, name: str):
-    """Remove temp folders that a killed build left behind, first restoring the live one if the swap was cut short.
+    """Remove temp folders that a killed build left behind, first finishing a committed patch or restoring the
+    live folder if the swap was cut short.
 
     A folder whose build is still running (a preview and a build at once) is left alone.
     """
@@ -198,9 +199,11 @@ def clean_leftovers(parent: str, name: str):
         return
     entries = [e for e in sorted(os.listdir(parent))
                if e.startswith((f"{TEMP_PREFIX}{name}-", f"{OLD_PREFIX}{name}-")) and not _is_running(e)]
+    live = os.path.join(parent, name)
     for entry in [e for e in entries if os.path.exists(os.path.join(parent, e, PLAN))]:
-        _roll_forward(os.path.join(parent, entry), os.path.join(parent, name))  # a committed patch is finished
-        entries.remove(entry)
+        if os.path.exists(os.path.join(live, MARKER)):  # a committed patch is finished, unless its site is gone
+            _roll_forward(os.path.join(parent, entry), live)
+            entries.remove(entry)
     olds = [e for e in entries if e.startswith(f"{OLD_PREFIX}{name}-")]
     if olds and not os.path.exists(os.path.join(parent, name)):
         os.rename(os.path.join(parent, olds[0]), os.path.join(parent, name))
