@@ -109,9 +109,8 @@ def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[
         cache.put("values", SYLLABLES, {**known, **learned})
     for i, found in enumerate(results):
         for scope, one in (found or {}).items():
-            found[scope] = computed[keys[i][scope]] if one is None else one
-            if scope == PAIR:
-                found[scope] = found[scope][rendered[i].page.source]
+            one = computed[keys[i][scope]] if one is None else one
+            found[scope] = one[rendered[i].page.source] if scope == PAIR else one  # a group's: this page's share
     merged = [recent[i][1] if i in recent else {name: diagnostics for one in results[i].values()
                                                 for name, diagnostics in one.items()} for i in range(len(rendered))]
     if memory is not None:
@@ -146,9 +145,10 @@ class _CheckContext:
 
     def group(self, r) -> list:
         """The page and its translations that exist, in language order (the same list for each of them)."""
+        if self.by_key.get((r.page.translation_key, r.page.lang)) is not r:
+            return [r]  # a second page of the same key and language (an error already) is checked alone
         found = (self.by_key.get((r.page.translation_key, lang)) for lang in self.site.config.langs)
-        return [g for g in found if g is not None] if self.by_key.get((r.page.translation_key, r.page.lang)) is r \
-            else [r]
+        return [g for g in found if g is not None]
 
     def key(self, r, scope: str) -> tuple:
         looked_at = self.group(r) if scope == PAIR else [r]

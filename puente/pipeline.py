@@ -54,7 +54,8 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     if write:
         recover(config)  # a build killed mid-swap must not leave the site missing, even if this one fails
     unsafe = output_problems(config) if write else []
-    version = generator_version()
+    # Digesting the generator reads every module; a cache passed in (the preview's) already holds it.
+    version = cache.version if cache is not None else generator_version()
     sources = memo.look_at_sources(config, version) if write and cache is None and cache_dir else None
     recalled = sources and not unsafe and memo.recall(config, cache_dir, sources)
     if recalled:

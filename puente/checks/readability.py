@@ -242,13 +242,13 @@ def _word_syllables(word: str, lang: str) -> int:
 
 
 def _count_word(word: str, lang: str) -> int:
-    from textstat.backend.utils._get_pyphen import get_pyphen
     if not any(c.isalpha() for c in word):
         return 1  # what pyphen gives a number (its patterns are letters), without loading its dictionary
     try:
         phones = get_cmudict(lang)[word][0]
         return sum(1 for p in phones if p[-1].isdigit())
     except (TypeError, IndexError, KeyError):
+        from textstat.backend.utils._get_pyphen import get_pyphen
         return len(get_pyphen(lang).positions(word)) + 1  # loading pyphen's dictionary takes 0.1 s a language
 
 
