@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.extra import extensions as EXTRA
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
@@ -17,9 +18,10 @@ from .inline import speed_up
 from .model import ERROR, WARNING, Diagnostic, Fragment, Link, LinkMap, Page
 from .slug import slugify
 
-EXTENSIONS = ("extra", "admonition", "sane_lists")
-"""Heading ids come from HeadingIds below, not the `toc` extension: it also builds a table of contents
-for every page, which no page shows, and that cost a sixth of each conversion."""
+EXTENSIONS = (*EXTRA, "admonition", "sane_lists")
+"""`extra` spelled out as the extensions it stands for. Heading ids come from HeadingIds below, not the
+`toc` extension: it also builds a table of contents for every page, which no page shows, and that cost
+a sixth of each conversion."""
 CITATION = r"\[(@[\w.:-]+(?:\s*;\s*@[\w.:-]+)*)\]"
 ALIGN = re.compile(r"text-align:\s*(left|right|center)")
 DECORATIVE = "decorative"
@@ -37,7 +39,7 @@ class Converter:
     def __init__(self, link_map: LinkMap):
         self.link_map = link_map
         self.site = SiteExtension(link_map)
-        self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.site], output_format="html")
+        self.md = markdown.Markdown(extensions=[*_instances(), self.site], output_format="html")
 
     def using(self, link_map: LinkMap) -> "Converter":
         """This converter for another build's links: building a Markdown instance costs tens of milliseconds,
@@ -64,6 +66,13 @@ class Converter:
         return Fragment(html, frozenset(state.heading_ids), tuple(state.headings), tuple(state.links),
                         tuple(state.citations), tuple(state.diagnostics), tuple(state.lookups),
                         digest(html, state.citations))
+
+
+def _instances() -> list[Extension]:
+    """The extensions, built here: Markdown resolves a name by scanning every installed package's entry
+    points, which cost a tenth of a second in each build that converts anything."""
+    from importlib import import_module
+    return [import_module(f"markdown.extensions.{name}").makeExtension() for name in EXTENSIONS]
 
 
 class PageState:
