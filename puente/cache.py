@@ -19,16 +19,24 @@ FILE_NAME = "build.pickle"
 
 
 def digest(*parts) -> str:
-    """A short, stable digest of bytes, strings or reprs of plain values."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        if isinstance(part, str):
-            part = b"s" + part.encode("utf-8", "surrogatepass")
-        elif not isinstance(part, bytes):
-            part = b"r" + repr(part).encode("utf-8", "surrogatepass")
-        h.update(len(part).to_bytes(8, "little"))  # length-prefixed, so ("ab", "c") != ("a", "bc")
-        h.update(part)
-    return h.hexdigest()
+    """A short, stable digest of bytes, strings or reprs of plain values.
+
+    The parts are hashed as one repr, bytes standing in by their own digest: a build makes ~7 digests
+    a page, and a hash update and an encode per part made them three times slower."""
+    text = repr([_Bytes(part) if isinstance(part, bytes) else part for part in parts])
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class _Bytes:
+    """A bytes part in the repr that `digest` hashes: hashing bytes is much faster than repr-ing them."""
+
+    __slots__ = ("hex",)
+
+    def __init__(self, data: bytes):
+        self.hex = hashlib.blake2b(data, digest_size=16).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"<bytes {self.hex}>"
 
 
 def today() -> str:
