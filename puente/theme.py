@@ -90,10 +90,29 @@ def common_context(config: Config, lang: str) -> dict:
 
 def language_name(code: str, in_lang: str | None = None) -> str:
     """Name language `code` in its own language, as a label ("Español"), or in `in_lang` for running text ("inglés")."""
-    from babel import Locale
-    if in_lang is None or in_lang == code:
-        return Locale.parse(code).get_display_name(code).capitalize()
-    return Locale.parse(code).get_display_name(in_lang)
+    key = (code, in_lang or code)
+    if key not in _NAMES:
+        from babel import Locale
+        name = Locale.parse(code).get_display_name(key[1])
+        _NAMES[key] = _LEARNED_NAMES[key] = name.capitalize() if key[1] == code else name
+    return _NAMES[key]
+
+
+_NAMES, _LEARNED_NAMES = {}, {}
+"""(code, in_lang) -> name. Loading Babel's data costs ~40 ms a language, a twelfth of a one-page rebuild,
+so the names are kept in the build cache (which a new Babel version empties)."""
+
+
+def know_names(known: dict):
+    """Start from the language names of earlier builds."""
+    _NAMES.update(known)
+
+
+def take_learned_names() -> dict:
+    """The names this process looked up since the last call, for the build cache."""
+    learned = dict(_LEARNED_NAMES)
+    _LEARNED_NAMES.clear()
+    return learned
 
 
 def page_context(renderer, page: Page, fragment, cited=()) -> dict:
