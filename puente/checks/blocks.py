@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
+from itertools import islice
 
 PARAGRAPH, ITEM, TABLE, HEADING, TITLE = "paragraph", "list item", "table", "heading", "title"
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -19,6 +20,7 @@ SKIPPED = {"pre", "code", "script", "style", "kbd"}
 """Code is not prose: its text is neither scored nor searched for figures."""
 MARKER_GAP = re.compile(r" ([.,;:!?)»])")
 """The space left before punctuation where a citation marker was removed."""
+WORD = re.compile(r"\w+")
 VOID = {"br", "hr", "img", "input", "meta", "link", "wbr", "source", "col", "area"}
 
 
@@ -182,11 +184,6 @@ class _BlockParser(HTMLParser):
             self.open[-1].parts.append(data)
 
 
-def words(text: str) -> str:
-    """Reduce text to lowercase words separated by single spaces, for matching HTML text to Markdown."""
-    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
-
-
 def plain_markdown(text: str) -> str:
     """Strip the Markdown syntax that does not show as text: citations, link targets, images, tags.
 
@@ -208,7 +205,7 @@ class _Locator:
         self.starts, pieces, offset = [], [], 0
         # One pass of each pattern over the whole body, not one per line: the same pieces, a tenth of the calls.
         for line in re.sub(r"[^\w\n]+", " ", plain_markdown(body).casefold()).split("\n"):
-            piece = " ".join(line.split())
+            piece = line.strip(" ")  # the sub left single spaces between words: no other whitespace
             self.starts.append(offset)
             pieces.append(piece)
             offset += len(piece) + 1
@@ -217,7 +214,7 @@ class _Locator:
         self.last = body_line
 
     def __call__(self, text: str) -> int:
-        probe = " ".join(words(text).split()[:6])
+        probe = " ".join(m.group() for m in islice(WORD.finditer(text.casefold()), 6))  # as the body was reduced
         if not probe:
             return self.last
         found = self.text.find(f" {probe} ", self.cursor)

