@@ -320,4 +320,10 @@ def _run(renderer: Renderer, tasks, processes):
         return []
     renderer.theme_loader.loaded  # load templates once, before forking, not once per worker
     pages = renderer.site.pages
-    return parallel_map(lambda task: renderer.render_page(pages[task[0]], fragment=task[1]), tasks, processes)
+
+    def render(task):
+        rendered, fragment = renderer.render_page(pages[task[0]], fragment=task[1])
+        return rendered.html, rendered.diagnostics, fragment  # not the page, which the parent has: its body, twice
+
+    return [(rendered_from(pages[index], html, fragment, diagnostics), fragment)
+            for (index, _), (html, diagnostics, fragment) in zip(tasks, parallel_map(render, tasks, processes))]

@@ -129,11 +129,12 @@ def _fill(temp: str, out: str, outputs, digests: dict, previous: dict) -> tuple[
         target = os.path.join(temp, *output.path.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         old = os.path.join(out, *output.path.split("/"))
-        if _link_if_unchanged(old, target, output.data, digests[output.path], previous.get(output.path)):
+        data = output.data
+        if _link_if_unchanged(old, target, data, digests[output.path], previous.get(output.path)):
             unchanged += 1
             continue
         with open(target, "wb") as f:
-            f.write(output.data)
+            f.write(data)
         written += 1
     with open(os.path.join(temp, MARKER), "w") as f:
         f.write("This folder is written by `python build.py`; it is replaced on every build.\n")
