@@ -47,7 +47,7 @@ def page_blocks(rendered) -> tuple[Block, ...]:
     return _blocks(rendered.content, rendered.page.body, rendered.page.body_line)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=64)
 def _blocks(content: str, body: str, body_line: int) -> tuple[Block, ...]:
     # Several checks read every page; the cache is keyed by text, so an edited page is parsed again.
     locate = _Locator(body, body_line)

@@ -69,7 +69,7 @@ class Fact:
     """The fact as written on the page."""
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=2048)
 def figures(text: str) -> tuple[Fact, ...]:
     """Return the figures in `text`, in order (remembered: two checks ask about every block)."""
     if not DIGIT.search(text):

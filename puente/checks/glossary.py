@@ -80,7 +80,7 @@ def _searchable(rendered) -> tuple[str, frozenset]:
     return _padded(" ".join([rendered.page.title, *(block.text for block in page_blocks(rendered))]))
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=64)
 def _padded(text: str) -> tuple[str, frozenset]:
     # Each page is searched by its own pair check and by its translation's, in both directions.
     words = _words(text)

@@ -165,7 +165,7 @@ def readability_report(rendered) -> list[dict]:
     return report
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=2048)
 def block_counts(text: str, lang: str) -> Score | None:
     """Return the counts of one block of text; None when it has no words.
 
