@@ -333,8 +333,8 @@ class Output:
     path: str
     """Relative to the output folder, '/'-separated: `es/naloxona/index.html`."""
     body: bytes | str
-    """The file's bytes, or a page's HTML, kept as the str it was rendered to: encoded only when written,
-    a 5,000-page site's pages are not held in memory twice (120 MB)."""
+    """The file's bytes, or a page's HTML as the str it was rendered to: encoding it only when it is
+    written keeps a 5,000-page site's HTML from being held twice (120 MB)."""
 
     @property
     def data(self) -> bytes:

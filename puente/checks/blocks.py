@@ -214,7 +214,7 @@ class _Locator:
         self.last = body_line
 
     def __call__(self, text: str) -> int:
-        probe = " ".join(m.group() for m in islice(WORD.finditer(text.casefold()), 6))  # as the body was reduced
+        probe = " ".join(m.group() for m in islice(WORD.finditer(text.casefold()), 6))  # first six words
         if not probe:
             return self.last
         found = self.text.find(f" {probe} ", self.cursor)
