@@ -39,6 +39,36 @@ class _Bytes:
         return f"<bytes {self.hex}>"
 
 
+class Learned:
+    """A table of answers that are costly to work out and fixed for a generator version (syllable counts,
+    language names), kept in the build cache under `entry`: a build starts from what earlier builds
+    learned, and hands what it added back to the cache."""
+
+    def __init__(self, entry: tuple):
+        self.entry = entry
+        self.known, self.added = {}, {}
+
+    def learn(self, key, value):
+        self.known[key] = self.added[key] = value
+        return value
+
+    def recall(self, cache) -> dict:
+        """Start from what `cache` (or None) kept; return that, for `keep`."""
+        kept = (cache.get("values", self.entry) if cache else None) or {}
+        self.known.update(kept)
+        return kept
+
+    def take(self) -> dict:
+        """What this process learned since the last call (a worker's go back with its results)."""
+        added = dict(self.added)
+        self.added.clear()
+        return added
+
+    def keep(self, cache, kept: dict, added: dict):
+        if cache and added:
+            cache.put("values", self.entry, {**kept, **added})
+
+
 def today() -> str:
     """The date findings depend on (a review falls due): a new day changes their cache keys."""
     import datetime

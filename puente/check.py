@@ -8,7 +8,7 @@ from .checks.citations import check_uncited_figures, check_unused_sources
 from .checks.glossary import check_glossary
 from .checks.headings import check_headings
 from .checks.parity import check_fact_parity
-from .checks.readability import check_readability, know_syllables, take_learned
+from .checks.readability import SYLLABLES, check_readability
 from .checks.review import check_review_due
 from .checks.translation import check_outdated_translations
 from .model import ERROR, Diagnostic
@@ -35,9 +35,6 @@ def _source_ids(rendered) -> frozenset:
     """The ids the template adds for the source list, so `#source-1` links resolve."""
     return frozenset(f"source-{i}" for i in range(1, len(rendered.citations) + 1)) | {"page-sources", "main"}
 
-
-SYLLABLES = ("syllables",)
-"""The cache entry of every word's syllable count, so pyphen's dictionaries are rarely loaded."""
 
 SITE, PAGE, PAIR = "site", "page", "pair"
 """What a check's findings for one page depend on: the whole site, that page, or it and its translations."""
@@ -97,16 +94,13 @@ def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[
                 tasks.setdefault(keys[i][scope], (i, scope))
     missing = sorted(tasks.items(), key=lambda item: (rendered[item[1][0]].page.translation_key,
                                                       rendered[item[1][0]].page.lang, item[1][1]))
-    known = (cache.get("values", SYLLABLES) if cache else None) or {}
-    know_syllables(known)
+    kept = SYLLABLES.recall(cache)
     done = parallel_map(context.findings_and_words, [task for _, task in missing], processes)
     computed = {key: found for (key, _), (found, _) in zip(missing, done)}
     for key, found in computed.items():
         if cache:
             cache.put("values", key, found)
-    learned = {word: count for _, words in done for word, count in words.items()}
-    if cache and learned:
-        cache.put("values", SYLLABLES, {**known, **learned})
+    SYLLABLES.keep(cache, kept, {word: count for _, words in done for word, count in words.items()})
     for i, found in enumerate(results):
         for scope, one in (found or {}).items():
             one = computed[keys[i][scope]] if one is None else one
@@ -157,7 +151,7 @@ class _CheckContext:
     def findings_and_words(self, task: tuple[int, str]) -> tuple[dict, dict]:
         """The findings, and the syllable counts the readability check made for them (a worker's would
         otherwise be lost with it)."""
-        return self.findings(task), take_learned()
+        return self.findings(task), SYLLABLES.take()
 
     def findings(self, task: tuple[int, str]) -> dict:
         """One page's own checks, {check name: diagnostics}; or its group's pair checks, run once for the

@@ -16,8 +16,6 @@ from .model import (ERROR, Config, Diagnostic, Fragment, LinkMap, Output, Page, 
 
 SITE_WIDE_TEMPLATES = {"sources.html"}
 """Templates that list what every other page cites, so they are rendered last."""
-LANGUAGE_NAMES = ("language-names",)
-"""The cache entry of the language names templates showed (see theme.language_name)."""
 
 
 @dataclass(frozen=True)
@@ -218,10 +216,9 @@ def render_pages(renderer: Renderer, cache=None, processes: int | None = None) -
 
     The output is byte-identical whether pages come from the cache, one process or several.
     """
-    from .theme import know_names, take_learned_names
+    from .theme import NAMES
     site = renderer.site
-    known = (cache.get("values", LANGUAGE_NAMES) if cache else None) or {}
-    know_names(known)
+    kept = NAMES.recall(cache)
     regular = [i for i, p in enumerate(site.pages) if p.template not in SITE_WIDE_TEMPLATES]
     done, tasks = {}, []
     recent = _RecentRenders(renderer, cache)
@@ -243,9 +240,7 @@ def render_pages(renderer: Renderer, cache=None, processes: int | None = None) -
                 ready, fragment = renderer.render_page(page, cited, ready)
                 _remember(renderer, cache, ready, fragment, cited)
             done[index] = ready
-    learned = take_learned_names()  # a worker's are lost with it, but the site-wide pages render here
-    if cache and learned:
-        cache.put("values", LANGUAGE_NAMES, {**known, **learned})
+    NAMES.keep(cache, kept, NAMES.take())  # a worker's are lost with it; a build rendering here (an edit) keeps them
     return tuple(done[i] for i in sorted(done, key=lambda i: (site.pages[i].lang, site.pages[i].url)))
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from .cache import Learned
 from .model import ERROR, Config, Diagnostic, Page, Site
 
 
@@ -91,28 +92,16 @@ def common_context(config: Config, lang: str) -> dict:
 def language_name(code: str, in_lang: str | None = None) -> str:
     """Name language `code` in its own language, as a label ("Español"), or in `in_lang` for running text ("inglés")."""
     key = (code, in_lang or code)
-    if key not in _NAMES:
+    if key not in NAMES.known:
         from babel import Locale
         name = Locale.parse(code).get_display_name(key[1])
-        _NAMES[key] = _LEARNED_NAMES[key] = name.capitalize() if key[1] == code else name
-    return _NAMES[key]
+        NAMES.learn(key, name.capitalize() if key[1] == code else name)
+    return NAMES.known[key]
 
 
-_NAMES, _LEARNED_NAMES = {}, {}
+NAMES = Learned(("language-names",))
 """(code, in_lang) -> name. Loading Babel's data costs ~40 ms a language, a twelfth of a one-page rebuild,
 so the names are kept in the build cache (which a new Babel version empties)."""
-
-
-def know_names(known: dict):
-    """Start from the language names of earlier builds."""
-    _NAMES.update(known)
-
-
-def take_learned_names() -> dict:
-    """The names this process looked up since the last call, for the build cache."""
-    learned = dict(_LEARNED_NAMES)
-    _LEARNED_NAMES.clear()
-    return learned
 
 
 def page_context(renderer, page: Page, fragment, cited=()) -> dict:

@@ -16,6 +16,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..cache import Learned
 from ..model import WARNING, Diagnostic
 from .blocks import ITEM, PARAGRAPH, page_blocks
 
@@ -230,17 +231,13 @@ def _syllables(words: list[str], lang: str) -> int:
     return sum(_word_syllables(word, lang) for word in words)
 
 
-_KNOWN: dict = {}
-"""(word, textstat language) -> syllables, as counted in earlier builds (the build cache keeps them)."""
-_LEARNED: dict = {}
-"""What this process counted that _KNOWN did not hold, until take_learned() hands it over."""
+SYLLABLES = Learned(("syllables",))
+"""(word, textstat language) -> syllables, kept in the build cache so pyphen's dictionaries are rarely loaded."""
 
 
 def _word_syllables(word: str, lang: str) -> int:
-    found = _KNOWN.get((word, lang))
-    if found is None:
-        found = _KNOWN[(word, lang)] = _LEARNED[(word, lang)] = _count_word(word, lang)
-    return found
+    found = SYLLABLES.known.get((word, lang))
+    return SYLLABLES.learn((word, lang), _count_word(word, lang)) if found is None else found
 
 
 def _count_word(word: str, lang: str) -> int:
@@ -252,18 +249,6 @@ def _count_word(word: str, lang: str) -> int:
     except (TypeError, IndexError, KeyError):
         from textstat.backend.utils._get_pyphen import get_pyphen
         return len(get_pyphen(lang).positions(word)) + 1  # loading pyphen's dictionary takes 0.1 s a language
-
-
-def know_syllables(known: dict):
-    """Start from the syllable counts of earlier builds, so an edit rarely needs pyphen's dictionaries."""
-    _KNOWN.update(known)
-
-
-def take_learned() -> dict:
-    """The counts this process made since the last call, for the build cache."""
-    learned = dict(_LEARNED)
-    _LEARNED.clear()
-    return learned
 
 
 def get_cmudict(lang: str):
