@@ -42,10 +42,15 @@ class Sources:
 class Memo:
     key: str
     seen_ns: int
-    diagnostics: tuple[Diagnostic, ...]
+    diagnostic_fields: tuple[tuple, ...]
+    """The diagnostics' fields as plain tuples: pickling thousands of dataclasses cost ~25 ms a build."""
     counts: tuple[tuple[str, int], ...]
     manifest: dict
     """The output folder's manifest as the build left it: {path: (digest, size, mtime_ns, inode)}."""
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return tuple(Diagnostic(*fields) for fields in self.diagnostic_fields)
 
 
 def look_at_sources(config: Config, version: str) -> Sources | None:
@@ -82,7 +87,8 @@ def recall(config: Config, folder: str, sources: Sources) -> Memo | None:
 def remember(config: Config, folder: str, sources: Sources, diagnostics, counts, manifest: dict):
     """Save the memo of a build that wrote the site; a failure to save only costs speed next time."""
     try:
-        kept = tuple(d for d in diagnostics if d.code != "cache-discarded")  # about that build's cache, not the site
+        kept = tuple((d.level, d.code, d.message, d.path, d.line) for d in diagnostics
+                     if d.code != "cache-discarded")  # about that build's cache, not the site
         memo = Memo(_with_cache(sources.key, folder), sources.seen_ns, kept, tuple(counts), manifest)
         temp = os.path.join(folder, f"{FILE_NAME}.{os.getpid()}.tmp")
         with open(temp, "wb") as f:

@@ -15,15 +15,16 @@ def pair_translations(config: Config, pages, unavailable=frozenset(), memory: di
     With the cache's in-process memory (the preview's), pages that pair exactly as last time (the
     same keys, URLs and files) reuse last time's outcome: most saves change no page's pairing.
     """
+    if memory is None:
+        return _pair(config, pages, unavailable)
     pairing = (config.langs, tuple(sorted(unavailable)),
                [(p.translation_key, p.lang, p.url, p.source, "translation_key" in p.meta and _key_line(p)) for p in pages])
-    if memory is not None and memory.get("pairing", (None,))[0] == pairing:
+    if memory.get("pairing", (None,))[0] == pairing:
         _, kept, diagnostics = memory["pairing"]
         return Site(config, [pages[i] for i in kept]), diagnostics
     site, diagnostics = _pair(config, pages, unavailable)
-    if memory is not None:
-        index = {id(page): i for i, page in enumerate(pages)}
-        memory["pairing"] = (pairing, [index[id(page)] for page in site.pages], diagnostics)
+    index = {id(page): i for i, page in enumerate(pages)}
+    memory["pairing"] = (pairing, [index[id(page)] for page in site.pages], diagnostics)
     return site, diagnostics
 
 
