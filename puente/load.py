@@ -97,22 +97,43 @@ def load_pages(config: Config, cache=None, changed=None) -> tuple[tuple[Page, ..
 def _load_file(config: Config, lang: str, folder: str, path: str, cache, memory: dict | None, now: int):
     """Return (Page or None, problems) for one file.
 
-    A process that builds again and again (the preview) keeps, in `memory`, each file's stat and
-    what it gave, and does not read a file whose size, modification time and inode are those it saw
-    last time: on a big site that reading was most of a rebuild.
+    A file whose size, modification time and inode are those seen last time is not read again: on
+    a big site that reading was most of a rebuild. A process that builds again and again (the
+    preview) keeps each file's stat and what it gave in `memory`; a build run once finds them in the
+    cache's `files` table, which the previous build saved.
     """
-    identity = _plain_file_identity(path, now) if memory is not None else None
-    if identity is not None:
-        remembered = memory.get(path)
-        if remembered is not None and remembered[0] == identity:
-            return remembered[1]
+    if cache is None:
+        problem = file_problem(config, path, config.relative(path))
+        return (None, (problem,)) if problem else load_page(config, lang, folder, path)
+    identity = _plain_file_identity(path, now)
+    found = _unchanged(config, folder, path, identity, cache, memory)
+    if found is not None:
+        return found
     problem = file_problem(config, path, config.relative(path))
-    found = (None, (problem,)) if problem else _load_cached(config, lang, folder, path, cache)
-    if identity is not None:
-        memory[path] = (identity, (found[0], tuple(found[1])))  # taken before reading: a save during it shows next time
+    if problem:
+        (page, problems), key = (None, (problem,)), None
+    else:
+        (page, problems), key = _load_cached(config, lang, folder, path, cache)
+    found = (page, tuple(problems))
+    if identity is None:  # too recent to trust its stat next time (see RACY_NS), or not a plain file
+        if memory is not None:
+            memory.pop(path, None)
     elif memory is not None:
-        memory.pop(path, None)  # what was remembered is out of date, and this read is too recent to remember
+        memory[path] = (identity, found)  # the stat taken before reading: a save during it shows next time
+    elif key is not None:
+        cache.put("files", (config.root, folder, path), (identity, key))
     return found
+
+
+def _unchanged(config: Config, folder: str, path: str, identity, cache, memory: dict | None):
+    """What the file gave last time, if its stat is the same: (Page or None, problems), else None."""
+    if identity is None:
+        return None
+    if memory is not None:
+        known = memory.get(path)
+        return known[1] if known is not None and known[0] == identity else None
+    known = cache.get("files", (config.root, folder, path))
+    return cache.get("pages", known[1]) if known is not None and known[0] == identity else None
 
 
 RACY_NS = 100_000_000
@@ -132,33 +153,28 @@ def _plain_file_identity(path: str, now: int):
 
 
 def _load_cached(config: Config, lang: str, folder: str, path: str, cache):
-    """Reuse the parse of a file whose bytes (and location) are unchanged since the last build."""
-    if cache is None:
-        return load_page(config, lang, folder, path)
-    import dataclasses
-    from .cache import digest
+    """Return ((Page or None, problems), pages-table key), reusing the parse of a file whose bytes (and
+    location) are unchanged since the last build; the key is None when the file could not be read.
+
+    The page is kept whole, body included: taking it from the cache costs less than decoding the file."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
-        return load_page(config, lang, folder, path)
+        return load_page(config, lang, folder, path), None
+    from .cache import digest
     # Where a symbolic link leads is part of what was checked; a plain file needs no realpath (many lstats).
     target = os.path.realpath(path) if os.path.islink(path) else path
     key = (config.relative(path), lang, target, digest(data))
     found = cache.get("pages", key)
     if found is not None:
-        page, problems, body_length = found
-        if page is None:
-            return None, problems
-        text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
-        return dataclasses.replace(page, body=text[len(text) - body_length:]), problems
+        return found, key
     page, problems = load_page(config, lang, folder, path)
     if page is not None:
         page = dataclasses.replace(page, source_digest=key[-1])
-    # The body is left out of the cache: it is in the file, which was just read anyway.
-    cache.put("pages", key, (page and dataclasses.replace(page, body=""), problems,
-                             len(page.body) if page else 0))
-    return page, problems
+    found = (page, tuple(problems))
+    cache.put("pages", key, found)
+    return found, key
 
 
 def _check_language_folders(config: Config):

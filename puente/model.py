@@ -309,6 +309,8 @@ class Rendered:
     diagnostics: tuple[Diagnostic, ...]
     content_digest: str = ""
     """A digest of `content` and the citations (the fragment's), so the checks' cache keys need not hash it."""
+    html_digest: str = ""
+    """`cache.digest` of the encoded `html`, made where it was rendered and cached with it."""
 
     # Kept on the object, which the preview reuses from build to build while the page is unchanged.
 
@@ -323,7 +325,7 @@ class Rendered:
     @functools.cached_property
     def output(self) -> "Output":
         """The page's file in the built site."""
-        return Output(self.page.url.lstrip("/") + "index.html", self.html)
+        return Output(self.page.url.lstrip("/") + "index.html", self.html, self.html_digest)
 
 
 @dataclass(frozen=True)
@@ -336,9 +338,18 @@ class Output:
     """The file's bytes, or a page's HTML as the str it was rendered to: encoding it only when it is
     written keeps a 5,000-page site's HTML from being held twice (120 MB)."""
 
+    known_digest: str = ""
+    """The digest of `data` when the renderer made it: a page's is cached with its HTML, so a rebuild
+    need not encode and hash every page to tell which files changed."""
+
     @property
     def data(self) -> bytes:
         return self.body.encode() if isinstance(self.body, str) else self.body
+
+    @property
+    def digest(self) -> str:
+        from .cache import digest
+        return self.known_digest or digest(self.data)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from .model import Diagnostic, Output, Rendered, Site, has_errors
 from .pair import pair_translations
 from .render import Renderer, ThemeLoader, collect_assets, render_pages
 from .seeds import load_seeds
-from .write import output_problems, recover, write_outputs
+from .write import manifest, output_problems, recover, write_outputs
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,9 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     sources = memo.look_at_sources(config, version) if write and cache is None and cache_dir else None
     recalled = sources and not unsafe and memo.recall(config, cache_dir, sources)
     if recalled:
-        return BuildResult(recalled.diagnostics, seconds=time.perf_counter() - started, counts=recalled.counts,
-                           written=not has_errors(recalled.diagnostics, strict), recalled=True)
+        diagnostics = recalled.diagnostics
+        return BuildResult(diagnostics, seconds=time.perf_counter() - started, counts=recalled.counts,
+                           written=not has_errors(diagnostics, strict), recalled=True)
     cache, diagnostics = (cache, ()) if cache is not None else open_cache(config, cache_dir, version)
     diagnostics = [*diagnostics, *unsafe]
     pages, found = load_pages(config, cache, changed)
@@ -95,7 +96,7 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     if sources and done.written:  # saved after the cache, whose file the memo's key names
         import os
         memo.remember(config, cache_dir, sources, diagnostics, counts,
-                      cache.get("manifests", os.path.realpath(config.output_dir)) or {})
+                      manifest(cache, os.path.realpath(config.output_dir)))
     elif sources:
         memo.forget(cache_dir)
     return done

@@ -125,6 +125,16 @@ class Renderer:
                       switcher, homes, section, fragment.digest or fragment.html, tuple(cited), sources)
 
     @functools.cached_property
+    def site_digest(self) -> str:
+        """A digest of everything rendering a page reads from the rest of the site: the links it may
+        resolve, the templates, the sources, each language's signature and what pages show of each other.
+        While it is unchanged, a page's fragment and HTML keys change only with the page itself."""
+        links = self.link_map  # its page URLs are in the listing
+        return digest(links.base_path, sorted(links.static_files), sorted(links.unavailable), links.allow_raw_html,
+                      self.templates, sorted(self.source_digests.items()),
+                      [self.signature(lang) for lang in self.site.config.langs], self.site.listing)
+
+    @functools.cached_property
     def source_digests(self) -> dict:
         """Source id -> digest of its registry entry, which a page citing it shows."""
         return {key: digest(source) for key, source in self.seeds.sources.items()}
@@ -151,15 +161,15 @@ class Renderer:
         try:
             html = theme.render_page(self, page, fragment, cited)
         except Exception as exc:  # a template bug must be reported, not crash the build
-            html, diagnostics = "", (*fragment.diagnostics, template_problem(self.site.config, exc))
-        else:
-            diagnostics = fragment.diagnostics
-        return rendered_from(page, html, fragment, diagnostics), fragment
+            problem = template_problem(self.site.config, exc)
+            return rendered_from(page, "", fragment, (*fragment.diagnostics, problem)), fragment
+        # Digested here, in the worker that rendered it: writing compares every page's digest with the manifest's.
+        return rendered_from(page, html, fragment, fragment.diagnostics, digest(html.encode())), fragment
 
 
-def rendered_from(page: Page, html: str, fragment: Fragment, diagnostics) -> Rendered:
+def rendered_from(page: Page, html: str, fragment: Fragment, diagnostics, html_digest: str = "") -> Rendered:
     return Rendered(page, html, fragment.html, fragment.heading_ids, fragment.headings,
-                    fragment.links, fragment.citations, tuple(diagnostics), fragment.digest)
+                    fragment.links, fragment.citations, tuple(diagnostics), fragment.digest, html_digest)
 
 
 class ThemeLoader:
@@ -248,29 +258,42 @@ def _from_cache(renderer: Renderer, cache, page: Page, cited=()):
     """Return the cached Rendered, else the cached Fragment still valid (or None) for rendering."""
     if cache is None:
         return None
-    fragment = cache.get("fragments", renderer.fragment_key(page))
+    known = cache.get("renders", _renders_key(renderer, page)) if not cited else None
+    if known is not None:
+        fragment, found = cache.get("fragments", known[0]), cache.get("html", known[1])
+        if fragment is not None and found is not None:
+            return rendered_from(page, found[0], fragment, fragment.diagnostics, found[1])
+    fragment_key = renderer.fragment_key(page)
+    fragment = cache.get("fragments", fragment_key)
     if fragment is None or not answers_hold(renderer.link_map, fragment.lookups):
         return None
-    html = cache.get("html", renderer.html_key(page, fragment, cited))
-    return rendered_from(page, html, fragment, fragment.diagnostics) if html else fragment
+    html_key = renderer.html_key(page, fragment, cited)
+    found = cache.get("html", html_key)
+    if found is None:
+        return fragment
+    if not cited:
+        cache.put("renders", _renders_key(renderer, page), (fragment_key, html_key))
+    return rendered_from(page, found[0], fragment, fragment.diagnostics, found[1])
+
+
+def _renders_key(renderer: Renderer, page: Page) -> tuple:
+    """What a regular page's fragment and HTML keys are a function of, in the `renders` table: asking it
+    spares computing both keys and checking the fragment's lookups for every page of a big site."""
+    return renderer.site_digest, page.body_key, page.fields_key
 
 
 class _RecentRenders:
     """In a process that builds again and again (the preview), each page's last Rendered, by Page object.
 
     The loader hands back the same Page object for a file that did not change; while nothing the
-    page shows from the rest of the site changed either (the stamp), its Rendered is still right,
+    page shows from the rest of the site changed either (`site_digest`), its Rendered is still right,
     and recomputing 2,000 render keys was a third of a one-page rebuild.
     """
 
     def __init__(self, renderer: Renderer, cache):
         self.cache, self.memory = cache, cache.memory if cache is not None else None
         if self.memory is not None:
-            site = renderer.site
-            links = renderer.link_map  # its page URLs are in the page list below
-            self.stamp = digest(links.base_path, sorted(links.static_files), sorted(links.unavailable),
-                                links.allow_raw_html, renderer.templates, sorted(renderer.source_digests.items()),
-                                [renderer.signature(lang) for lang in site.config.langs], site.listing)
+            self.site_digest = renderer.site_digest
             self.renderer = renderer
             self.last = self.memory.get("rendered", {})
 
@@ -278,7 +301,7 @@ class _RecentRenders:
         if self.memory is None:
             return None
         found = self.last.get(page.source)
-        if found is None or found[0] is not page or found[1] != self.stamp:
+        if found is None or found[0] is not page or found[1] != self.site_digest:
             return None
         for table, key in found[3]:
             self.cache.get(table, key)  # carried to the next build, as a lookup would
@@ -290,14 +313,14 @@ class _RecentRenders:
         kept = {}
         for r in rendered:
             found = self.last.get(r.page.source)
-            if found is not None and found[0] is r.page and found[2] is r and found[1] == self.stamp:
+            if found is not None and found[0] is r.page and found[2] is r and found[1] == self.site_digest:
                 kept[r.page.source] = found
             elif not has_errors(r.diagnostics):
                 fragment = self.cache.get("fragments", self.renderer.fragment_key(r.page))
                 if fragment is not None:
                     keys = (("fragments", self.renderer.fragment_key(r.page)),
                             ("html", self.renderer.html_key(r.page, fragment)))
-                    kept[r.page.source] = (r.page, self.stamp, r, keys)
+                    kept[r.page.source] = (r.page, self.site_digest, r, keys)
         self.memory["rendered"] = kept
 
 
@@ -305,8 +328,11 @@ def _remember(renderer: Renderer, cache, rendered: Rendered, fragment: Fragment,
     """Keep what can be reused: never a page with errors, whose messages may depend on the whole site."""
     if cache is None or has_errors(rendered.diagnostics):
         return
-    cache.put("fragments", renderer.fragment_key(rendered.page), fragment)
-    cache.put("html", renderer.html_key(rendered.page, fragment, cited), rendered.html)
+    fragment_key, html_key = renderer.fragment_key(rendered.page), renderer.html_key(rendered.page, fragment, cited)
+    cache.put("fragments", fragment_key, fragment)
+    cache.put("html", html_key, (rendered.html, rendered.html_digest))
+    if not cited:
+        cache.put("renders", _renders_key(renderer, rendered.page), (fragment_key, html_key))
 
 
 def _run(renderer: Renderer, tasks, processes):
@@ -318,7 +344,9 @@ def _run(renderer: Renderer, tasks, processes):
 
     def render(task):
         rendered, fragment = renderer.render_page(pages[task[0]], fragment=task[1])
-        return rendered.html, rendered.diagnostics, fragment  # not the page, which the parent has: its body, twice
+        # Not the page, which the parent has: its body would cross twice.
+        return rendered.html, rendered.html_digest, rendered.diagnostics, fragment
 
-    return [(rendered_from(pages[index], html, fragment, diagnostics), fragment)
-            for (index, _), (html, diagnostics, fragment) in zip(tasks, parallel_map(render, tasks, processes))]
+    return [(rendered_from(pages[index], html, fragment, diagnostics, html_digest), fragment)
+            for (index, _), (html, html_digest, diagnostics, fragment)
+            in zip(tasks, parallel_map(render, tasks, processes))]

@@ -44,21 +44,21 @@ def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
     when a few changed (an edit), only they are replaced, each atomically; otherwise every output
     goes into a sibling temp folder that is then swapped in.
     """
-    from .cache import digest
     out = os.path.realpath(config.output_dir)
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
     clean_leftovers(parent, os.path.basename(out))
-    digests = {o.path: digest(o.data) for o in outputs}
-    previous = (cache.get("manifests", out) if cache else None) or {}
+    digests = {o.path: o.digest for o in outputs}
+    previous = manifest(cache, out)
     intact = bool(previous) and is_intact(out, previous)
     changed = [o for o in outputs if previous.get(o.path, (None,))[0] != digests[o.path]]
     removed = sorted(set(previous) - set(digests))
     if intact and not changed and not removed:
         return 0, len(digests)
     temp = os.path.join(parent, f"{TEMP_PREFIX}{os.path.basename(out)}-{os.getpid()}")
+    patching = intact and 4 * (len(changed) + len(removed)) <= len(digests)
     try:
-        if intact and 4 * (len(changed) + len(removed)) <= len(digests):
+        if patching:
             written, unchanged = _patch(temp, out, changed, removed), len(digests) - len(changed)
         else:
             written, unchanged = _fill(temp, out, outputs, digests, previous)
@@ -67,9 +67,29 @@ def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
         shutil.rmtree(temp, ignore_errors=True)  # never leave half a site beside the live one
         raise
     if cache is not None:
-        cache.put("manifests", out, {path: (digests[path], *_identity(os.path.join(out, *path.split("/"))))
-                                     for path in digests})
+        # A patch leaves the other files as they were, so only the replaced ones need a stat.
+        stat_again = {o.path for o in changed} if patching else digests
+        _keep_manifest(cache, out, previous, {path: (digests[path], *_identity(os.path.join(out, *path.split("/"))))
+                                              if path in stat_again else previous[path] for path in digests})
     return written, unchanged
+
+
+def manifest(cache, out: str) -> dict:
+    """What the last build with `cache` left in the folder `out`: {path: (digest, size, mtime_ns, inode)}.
+
+    It is kept one entry a file, with the list of paths beside them, so that a build which changed one
+    file adds one entry to the cache's journal, not all of them."""
+    paths = cache.get("manifests", out) if cache is not None else None
+    found = {path: cache.get("manifests", (out, path)) for path in paths or ()}
+    return {} if None in found.values() else found
+
+
+def _keep_manifest(cache, out: str, previous: dict, current: dict):
+    if list(current) != list(previous):
+        cache.put("manifests", out, tuple(current))
+    for path, entry in current.items():
+        if previous.get(path) != entry:
+            cache.put("manifests", (out, path), entry)
 
 
 PLAN = ".puente-plan"
@@ -149,17 +169,28 @@ def _identity(path: str) -> tuple:
 
 def is_intact(out: str, manifest: dict) -> bool:
     """Tell whether the folder holds exactly the files of the manifest, none edited since."""
-    found = set()
-    for here, _, names in os.walk(out):
-        folder = here[len(out) + 1:].replace(os.sep, "/")
-        found.update(f"{folder}/{name}" if folder else name for name in names)
-    if found - {MARKER} != set(manifest):
-        return False
+    count = 0
     try:
-        return all(_identity(os.path.join(out, *path.split("/"))) == tuple(entry[1:])
-                   for path, entry in manifest.items())
+        for path, status in _files_and_stats(out):
+            if path == MARKER:
+                continue
+            entry = manifest.get(path)
+            if entry is None or (status.st_size, status.st_mtime_ns, status.st_ino) != tuple(entry[1:]):
+                return False
+            count += 1
     except OSError:
         return False
+    return count == len(manifest)
+
+
+def _files_and_stats(folder: str, prefix: str = ""):
+    """('/'-separated path, os.stat) of every file below `folder`, in one pass (a site has a folder a page)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _files_and_stats(entry.path, f"{prefix}{entry.name}/")
+            else:  # on Windows a directory entry's stat has no inode number
+                yield prefix + entry.name, os.stat(entry.path) if os.name == "nt" else entry.stat()
 
 
 def _link_if_unchanged(previous: str, target: str, data: bytes, digest: str, entry) -> bool:

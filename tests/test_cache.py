@@ -1,11 +1,13 @@
 """The persistent cache: a cached build is byte-identical to a cold one, and redoes only what changed."""
 
+import os
 import pickle
 import re
+import time
 
 import pytest
 
-from conftest import BILINGUAL, page
+from conftest import BILINGUAL, Scratch, page
 
 SITE = {
     **BILINGUAL,
@@ -247,3 +249,63 @@ def test_builds_reusing_the_last_one_in_memory_match_cold_builds_after_every_edi
             time.sleep(0.2)
     assert previous.cache.memory["files"] and previous.cache.memory["rendered"] and previous.cache.memory["findings"]
     assert not any(d.code == "fact-parity" for d in cold.diagnostics)
+
+
+def _rewrite_keeping_stat(path, text: str, mtime_ns: int | None = None):
+    """Change a file's bytes in place, keeping its size and inode, and give it `mtime_ns` (else its old one)."""
+    before = path.stat()
+    assert len(text.encode()) == before.st_size
+    with open(path, "r+", encoding="utf-8") as f:  # in place: the inode stays
+        f.write(text)
+    os.utime(path, ns=(before.st_atime_ns, mtime_ns or before.st_mtime_ns))
+
+
+def test_a_rebuild_trusts_an_unchanged_stat_as_git_does(scratch):
+    """A page whose size, modification time and inode are unchanged is not read again, the way git's
+    index trusts a work tree: so a rebuild reads only what was edited."""
+    site = scratch(SITE)
+    time.sleep(0.2)  # older than load.RACY_NS, so the next build may trust their stat
+    assert site.run().returncode == 0
+    steps = site.root / "content/en/guide/steps.md"
+    _rewrite_keeping_stat(steps, steps.read_text().replace("First", "Fresh"))
+    site.write({"content/es/guia/pasos.md": page("Pasos", "Vuelva al [inicio](../index.md) ya.",
+                                                 translation_key="guide/steps")})
+    assert site.run().returncode == 0
+    assert "Fresh" not in site.output("en/guide/steps/index.html")  # its stat vouched for it
+    assert "ya." in site.output("es/guia/pasos/index.html")
+    assert site.run("--no-cache", "--output", "cold").returncode == 0
+    assert "Fresh" in site.output("en/guide/steps/index.html", "cold")
+
+
+def test_a_file_modified_just_before_a_build_is_read_again_even_with_the_same_stat(scratch):
+    """A file modified within the clock's granularity of a build may change again keeping its size and
+    time ("racily clean", in git's words): its stat is not trusted, so the next build reads it."""
+    site = scratch(SITE)
+    steps = site.root / "content/en/guide/steps.md"
+    racy = time.time_ns() + 3_600 * 10**9  # "modified" after the build starts, as a clock tick can make it seem
+    os.utime(steps, ns=(racy, racy))
+    assert site.run().returncode == 0
+    _rewrite_keeping_stat(steps, steps.read_text().replace("First", "Fresh"), racy)
+    site.write({"content/es/guia/pasos.md": page("Pasos", "Vuelva al [inicio](../index.md) ya.",
+                                                 translation_key="guide/steps")})
+    assert site.run().returncode == 0
+    assert "Fresh" in site.output("en/guide/steps/index.html")
+    assert_same_as_cold(site)
+
+
+def test_a_one_page_edit_adds_as_much_to_the_journal_on_a_big_site_as_on_a_small_one(tmp_path):
+    """What an edit appends to the cache's journal is what changed, not a table per page of the site."""
+    def journal_growth(count: int) -> int:
+        pages = {f"content/en/many/p{i:03}.md": page(f"Page {i}", f"## Part {i}\n\nText.") for i in range(count)}
+        site = Scratch(tmp_path / f"site-{count}", {**SITE, **pages})
+        site.run()
+        site.write({"content/en/many/p000.md": page("Page 0", "## Part 0\n\nText, edited.")})
+        site.run()
+        journal = site.root / ".cache/build.pickle.journal"
+        before = journal.stat().st_size if journal.exists() else 0
+        site.write({"content/en/many/p000.md": page("Page 0", "## Part 0\n\nText, edited again.")})
+        assert site.run().returncode == 0
+        return journal.stat().st_size - before
+
+    small, big = journal_growth(10), journal_growth(120)
+    assert big < 1.3 * small, (small, big)
