@@ -126,8 +126,11 @@ class Cache:
     """
 
     def __init__(self, path: str | None, version: str, previous: dict | None = None, generation: str = "",
-                 journal_size: int = 0, base_size: int = 0, memory: dict | None = None):
+                 journal_size: int = 0, base_size: int = 0, memory: dict | None = None, keeps: bool = True):
         self.path, self.version = path, version
+        self.keeps = keeps
+        """False for a cold build whose entries nobody will read (`build --no-cache`): held to the end of
+        the build, they were a sixth of its memory on a big site."""
         self.memory = memory
         """What only a process that builds again and again keeps (the preview): objects that cannot be
         saved, like compiled templates, and each file's stat, so unchanged files are not read again.
@@ -170,6 +173,8 @@ class Cache:
         return found
 
     def put(self, table: str, key, value):
+        if not self.keeps:
+            return
         self.current[table][key] = value
         self.added[table][key] = value
         self.changed = True
@@ -214,11 +219,13 @@ class Cache:
 JOURNAL = ".journal"
 
 
-def open_cache(config: Config, folder: str | None, version: str | None = None) -> tuple[Cache, tuple[Diagnostic, ...]]:
-    """Open the cache in `folder` (None for a cold build that keeps nothing)."""
+def open_cache(config: Config, folder: str | None, version: str | None = None,
+               keeps: bool = True) -> tuple[Cache, tuple[Diagnostic, ...]]:
+    """Open the cache in `folder`, or None for a cold build: one whose `successor()` builds again in memory
+    (the preview) unless it `keeps` nothing."""
     version = version or generator_version()
     if folder is None:
-        return Cache(None, version), ()
+        return Cache(None, version, keeps=keeps), ()
     path = os.path.join(folder, FILE_NAME)
     if not os.path.exists(path):
         return Cache(path, version), ()

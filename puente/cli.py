@@ -133,7 +133,7 @@ def run_check(args) -> int:
     if config is None:
         return EXIT_CONTENT
     result = build(config, strict=args.strict, write=False, cache_dir=cache_dir(config, args),
-                   processes=args.jobs)
+                   processes=args.jobs, outputs=False)
     if args.json:
         from .checks.readability import readability_report
         print(json.dumps({"diagnostics": [d.as_dict() for d in result.diagnostics],

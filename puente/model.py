@@ -152,6 +152,11 @@ class Page:
     # The two digests below are kept on the page: the preview reuses an unchanged file's Page from one
     # build to the next, and hashing every page again was a third of a rebuild on a big site.
 
+    @property
+    def output_path(self) -> str:
+        """The page's file in the built site: `es/naloxona/index.html`."""
+        return self.url.lstrip("/") + "index.html"
+
     @functools.cached_property
     def body_key(self) -> str:
         """A digest of what converting the page's Markdown reads of it."""
@@ -297,7 +302,8 @@ class Rendered:
 
     page: Page
     html: str
-    """The complete HTML document."""
+    """The complete HTML document, when this process holds it; "" when `stored` names the file that does,
+    or when the page failed to render."""
     content: str
     """The HTML of the Markdown body alone."""
     heading_ids: frozenset
@@ -311,6 +317,9 @@ class Rendered:
     """A digest of `content` and the citations (the fragment's), so the checks' cache keys need not hash it."""
     html_digest: str = ""
     """`cache.digest` of the encoded `html`, made where it was rendered and cached with it."""
+    stored: str = ""
+    """The file holding the HTML instead of `html`: the page as a worker spooled it for writing, or as the
+    live site already has it. A big site's HTML is then never all in memory at once (115 MB at 10,000 pages)."""
 
     # Kept on the object, which the preview reuses from build to build while the page is unchanged.
 
@@ -325,7 +334,8 @@ class Rendered:
     @functools.cached_property
     def output(self) -> "Output":
         """The page's file in the built site."""
-        return Output(self.page.url.lstrip("/") + "index.html", self.html, self.html_digest)
+        body = Stored(self.stored, self.html_digest) if self.stored else self.html
+        return Output(self.page.output_path, body, self.html_digest)
 
 
 @dataclass(frozen=True)
@@ -334,9 +344,9 @@ class Output:
 
     path: str
     """Relative to the output folder, '/'-separated: `es/naloxona/index.html`."""
-    body: bytes | str
-    """The file's bytes, or a page's HTML as the str it was rendered to: encoding it only when it is
-    written keeps a 5,000-page site's HTML from being held twice (120 MB)."""
+    body: "bytes | str | Stored"
+    """The file's bytes, a page's HTML as the str it was rendered to (encoded only when it is written, so
+    a big site's HTML is not held twice), or the file that holds it."""
 
     known_digest: str = ""
     """The digest of `data` when the renderer made it: a page's is cached with its HTML, so a rebuild
@@ -344,12 +354,38 @@ class Output:
 
     @property
     def data(self) -> bytes:
+        if isinstance(self.body, Stored):
+            return self.body.read()
         return self.body.encode() if isinstance(self.body, str) else self.body
 
     @property
     def digest(self) -> str:
         from .cache import digest
         return self.known_digest or digest(self.data)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A file holding an output's bytes, known by their digest."""
+
+    path: str
+    digest: str
+
+    def read(self) -> bytes:
+        """The bytes, checked against the digest: a live file edited during the build is not published."""
+        from .cache import digest
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            raise ChangedDuringBuild(self.path) from None
+        if digest(data) != self.digest:
+            raise ChangedDuringBuild(self.path)
+        return data
+
+
+class ChangedDuringBuild(OSError):
+    """A file the build relied on was changed by something else while it ran."""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from dataclasses import dataclass
 
@@ -11,11 +13,11 @@ from .check import run_checks
 from .config import Config
 from .i18n import load_catalogs
 from .load import load_pages
-from .model import Diagnostic, Output, Rendered, Site, has_errors
+from .model import ERROR, ChangedDuringBuild, Diagnostic, Output, Rendered, Site, has_errors
 from .pair import pair_translations
-from .render import Renderer, ThemeLoader, collect_assets, render_pages
+from .render import Delivery, Renderer, ThemeLoader, collect_assets, render_pages
 from .seeds import load_seeds
-from .write import manifest, output_problems, recover, write_outputs
+from .write import look_at_output, manifest, output_problems, recover, spool_folder, write_outputs
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,15 @@ class BuildResult:
 
 
 def build(config: Config, *, strict: bool = False, write: bool = True, processes: int | None = None,
-          cache_dir: str | None = None, cache=None, changed: frozenset | None = None) -> BuildResult:
+          cache_dir: str | None = None, cache=None, changed: frozenset | None = None,
+          outputs: bool = True) -> BuildResult:
     """Build the whole site; write it only when nothing failed.
 
     The cache is read from and saved to `cache_dir`, or given in memory as `cache` (the preview
     passes the previous build's `result.cache.successor()`); with neither, the build is cold.
     `changed` may name every path changed since the build that made `cache` (the preview's watcher
-    knows them), so unchanged content files need not even be looked at.
+    knows them), so unchanged content files need not even be looked at. A build that does not write
+    and is not asked for `outputs` (`check`) does not make again the HTML of pages whose findings it has.
     """
     started = time.perf_counter()
     if write:
@@ -62,7 +66,9 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
         diagnostics = recalled.diagnostics
         return BuildResult(diagnostics, seconds=time.perf_counter() - started, counts=recalled.counts,
                            written=not has_errors(diagnostics, strict), recalled=True)
-    cache, diagnostics = (cache, ()) if cache is not None else open_cache(config, cache_dir, version)
+    # A written build without a cache folder is the command line's --no-cache: nothing will build from it.
+    cache, diagnostics = (cache, ()) if cache is not None else open_cache(config, cache_dir, version,
+                                                                          keeps=not write or cache_dir is not None)
     diagnostics = [*diagnostics, *unsafe]
     pages, found = load_pages(config, cache, changed)
     diagnostics += found
@@ -75,8 +81,26 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     assets, found = collect_assets(config)
     diagnostics += found
     theme = ThemeLoader(lambda: _load_theme(config, catalogs, renderer.templates, cache))
+    delivery = (Delivery(spool_folder(config), look_at_output(config, cache)) if write and not unsafe
+                else Delivery(wanted=outputs))
     renderer = Renderer(site, seeds, theme, assets, catalogs, unavailable_pages(config, site.pages, diagnostics),
-                        cache.memory)
+                        cache.memory, delivery)
+    try:
+        done = _render_check_write(config, renderer, cache, diagnostics, strict, write, processes, started)
+    finally:
+        if delivery.spool:  # written, the spool is the live folder now; failed, it must not be left behind
+            shutil.rmtree(delivery.spool, ignore_errors=True)
+    cache.save()
+    if sources and done.written:  # saved after the cache, whose file the memo's key names
+        memo.remember(config, cache_dir, sources, done.diagnostics, done.counts,
+                      manifest(cache, os.path.realpath(config.output_dir)))
+    elif sources:
+        memo.forget(cache_dir)
+    return done
+
+
+def _render_check_write(config, renderer, cache, diagnostics, strict, write, processes, started) -> BuildResult:
+    site, seeds, theme = renderer.site, renderer.seeds, renderer.theme_loader
     rendered = render_pages(renderer, cache, processes)
     diagnostics += [d for r in rendered for d in r.diagnostics]
     diagnostics += run_checks(site, rendered, seeds, cache, processes=processes)
@@ -89,22 +113,21 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     done = BuildResult(tuple(diagnostics), site, rendered, tuple(outputs), time.perf_counter() - started, cache,
                        counts=counts)
     if write and not done.failed(strict):
-        changed, _ = write_outputs(config, outputs, cache)
+        try:
+            changed, _ = write_outputs(config, outputs, cache, renderer.delivery.live)
+        except ChangedDuringBuild as exc:
+            problem = Diagnostic(ERROR, "output-changed", f"{config.relative(exc.args[0])} was changed by something else "
+                                 "while the site was being built, so nothing was written; build again",
+                                 config.relative(config.output_dir))
+            return BuildResult((*done.diagnostics, problem), site, rendered, done.outputs,
+                               time.perf_counter() - started, cache, counts=counts)
         done = BuildResult(done.diagnostics, site, rendered, done.outputs, time.perf_counter() - started, cache,
                            True, changed, counts)
-    cache.save()
-    if sources and done.written:  # saved after the cache, whose file the memo's key names
-        import os
-        memo.remember(config, cache_dir, sources, diagnostics, counts,
-                      manifest(cache, os.path.realpath(config.output_dir)))
-    elif sources:
-        memo.forget(cache_dir)
     return done
 
 
 def unavailable_pages(config, pages, diagnostics) -> set:
     """(lang, rel_path) of the page files that an error kept out of the site."""
-    import os
     failed = [d for d in diagnostics if d.level == "error" and d.path.endswith(".md")]
     published = {p.source for p in pages} if failed else set()
     found = set()
@@ -131,7 +154,7 @@ def _load_theme(config, catalogs, templates: dict, cache):
 
 def site_outputs(renderer: Renderer, rendered, cache) -> tuple[list[Output], list[Diagnostic]]:
     """Collect every file of the finished site, in path order."""
-    outputs = [r.output for r in rendered if r.html]
+    outputs = [r.output for r in rendered if r.html or r.stored]
     files, problems = site_files(renderer, cache)
     return sorted([*outputs, *files, *renderer.assets.outputs()], key=lambda o: o.path), problems
 

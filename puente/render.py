@@ -76,12 +76,31 @@ def template_problem(config: Config, exc: Exception) -> Diagnostic:
                       config.relative(where.filename) if where else "templates", where.lineno if where else None)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """Where pages' HTML goes once rendered, and where a cached page's comes from.
+
+    A build that writes spools each page it renders into the write stage's temp folder, and takes a
+    cached page from the live folder that already holds it, so no process holds the whole site's HTML
+    (the cache keeps only its digest). A build in memory (the preview, tests) keeps the HTML of every
+    page; `check` needs none."""
+
+    spool: str | None = None
+    """The folder rendered pages are written to, by output path; None keeps them in memory."""
+    live: object = None
+    """The intact output folder (write.LiveSite) whose files a cached page may be taken from, or None."""
+    wanted: bool = True
+    """Whether the HTML of a cached page is needed at all: `check` only wants the findings."""
+
+
 class Renderer:
     """Everything needed to render any page; built once and shared with worker processes by fork."""
 
     def __init__(self, site: Site, seeds, theme_loader, assets: Assets, catalogs, unavailable=frozenset(),
-                 memory: dict | None = None):
+                 memory: dict | None = None, delivery: Delivery = Delivery()):
         self.site, self.seeds, self.assets, self.catalogs = site, seeds, assets, catalogs
+        self.delivery = delivery
+        self.live_digests = delivery.live.digests if delivery.live is not None else {}
         self.memory = memory
         """The cache's in-process memory (the preview's), where the Markdown converter is kept between builds."""
         self.theme_loader = theme_loader
@@ -164,12 +183,34 @@ class Renderer:
             problem = template_problem(self.site.config, exc)
             return rendered_from(page, "", fragment, (*fragment.diagnostics, problem)), fragment
         # Digested here, in the worker that rendered it: writing compares every page's digest with the manifest's.
-        return rendered_from(page, html, fragment, fragment.diagnostics, digest(html.encode())), fragment
+        data = html.encode()
+        if self.delivery.spool is None:
+            return rendered_from(page, html, fragment, fragment.diagnostics, digest(data)), fragment
+        return rendered_from(page, "", fragment, fragment.diagnostics, digest(data), self._spool(page, data)), fragment
+
+    def _spool(self, page: Page, data: bytes) -> str:
+        path = os.path.join(self.delivery.spool, *page.output_path.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def cached(self, page: Page, fragment: Fragment, html_digest: str):
+        """A page whose HTML is cached by its digest: Rendered from the live file that holds it, or
+        without HTML when none is wanted; else the fragment, for the HTML to be made again from it."""
+        path = page.output_path
+        if self.live_digests.get(path) == html_digest:
+            return rendered_from(page, "", fragment, fragment.diagnostics, html_digest,
+                                 self.delivery.live.file(path))
+        if not self.delivery.wanted:
+            return rendered_from(page, "", fragment, fragment.diagnostics, html_digest)
+        return fragment
 
 
-def rendered_from(page: Page, html: str, fragment: Fragment, diagnostics, html_digest: str = "") -> Rendered:
+def rendered_from(page: Page, html: str, fragment: Fragment, diagnostics, html_digest: str = "",
+                  stored: str = "") -> Rendered:
     return Rendered(page, html, fragment.html, fragment.heading_ids, fragment.headings,
-                    fragment.links, fragment.citations, tuple(diagnostics), fragment.digest, html_digest)
+                    fragment.links, fragment.citations, tuple(diagnostics), fragment.digest, html_digest, stored)
 
 
 class ThemeLoader:
@@ -262,7 +303,7 @@ def _from_cache(renderer: Renderer, cache, page: Page, cited=()):
     if known is not None:
         fragment, found = cache.get("fragments", known[0]), cache.get("html", known[1])
         if fragment is not None and found is not None:
-            return rendered_from(page, found[0], fragment, fragment.diagnostics, found[1])
+            return renderer.cached(page, fragment, found)
     fragment_key = renderer.fragment_key(page)
     fragment = cache.get("fragments", fragment_key)
     if fragment is None or not answers_hold(renderer.link_map, fragment.lookups):
@@ -273,7 +314,7 @@ def _from_cache(renderer: Renderer, cache, page: Page, cited=()):
         return fragment
     if not cited:
         cache.put("renders", _renders_key(renderer, page), (fragment_key, html_key))
-    return rendered_from(page, found[0], fragment, fragment.diagnostics, found[1])
+    return renderer.cached(page, fragment, found)
 
 
 def _renders_key(renderer: Renderer, page: Page) -> tuple:
@@ -315,7 +356,7 @@ class _RecentRenders:
             found = self.last.get(r.page.source)
             if found is not None and found[0] is r.page and found[2] is r and found[1] == self.site_digest:
                 kept[r.page.source] = found
-            elif not has_errors(r.diagnostics):
+            elif not has_errors(r.diagnostics) and r.html:  # not a spooled file, gone once it is written
                 fragment = self.cache.get("fragments", self.renderer.fragment_key(r.page))
                 if fragment is not None:
                     keys = (("fragments", self.renderer.fragment_key(r.page)),
@@ -330,7 +371,7 @@ def _remember(renderer: Renderer, cache, rendered: Rendered, fragment: Fragment,
         return
     fragment_key, html_key = renderer.fragment_key(rendered.page), renderer.html_key(rendered.page, fragment, cited)
     cache.put("fragments", fragment_key, fragment)
-    cache.put("html", html_key, (rendered.html, rendered.html_digest))
+    cache.put("html", html_key, rendered.html_digest)  # the HTML itself is in the output folder
     if not cited:
         cache.put("renders", _renders_key(renderer, rendered.page), (fragment_key, html_key))
 
@@ -345,8 +386,8 @@ def _run(renderer: Renderer, tasks, processes):
     def render(task):
         rendered, fragment = renderer.render_page(pages[task[0]], fragment=task[1])
         # Not the page, which the parent has: its body would cross twice.
-        return rendered.html, rendered.html_digest, rendered.diagnostics, fragment
+        return rendered.html, rendered.html_digest, rendered.stored, rendered.diagnostics, fragment
 
-    return [(rendered_from(pages[index], html, fragment, diagnostics, html_digest), fragment)
-            for (index, _), (html, html_digest, diagnostics, fragment)
+    return [(rendered_from(pages[index], html, fragment, diagnostics, html_digest, stored), fragment)
+            for (index, _), (html, html_digest, stored, diagnostics, fragment)
             in zip(tasks, parallel_map(render, tasks, processes))]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 
-from .model import ERROR, Config, Diagnostic
+from .model import ERROR, Config, Diagnostic, Stored
 
 MARKER = ".puente-output"
 """Written into every output folder, so a rebuild only ever replaces a folder this tool made."""
@@ -37,31 +38,66 @@ def _is_inside(path: str, folder: str) -> bool:
     return path != folder and os.path.commonpath([path, folder]) == folder
 
 
-def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
+@dataclass(frozen=True)
+class LiveSite:
+    """The output folder as the last build with this cache left it, looked at before rendering: a cached
+    page whose HTML the live folder already holds is taken from there, not kept in memory or the cache."""
+
+    out: str
+    """The real path of the output folder."""
+    manifest: dict
+    """{path: (digest, size, mtime_ns, inode)} of what the last build wrote there."""
+    intact: bool
+    """Whether the folder holds exactly those files, none edited since."""
+
+    @property
+    def digests(self) -> dict:
+        """Path -> digest of each file the folder is known to hold (none when it is not intact)."""
+        return {path: entry[0] for path, entry in self.manifest.items()} if self.intact else {}
+
+    def file(self, path: str) -> str:
+        return os.path.join(self.out, *path.split("/"))
+
+
+def look_at_output(config: Config, cache) -> LiveSite:
+    out = os.path.realpath(config.output_dir)
+    previous = manifest(cache, out)
+    return LiveSite(out, previous, bool(previous) and is_intact(out, previous))
+
+
+def spool_folder(config: Config) -> str:
+    """Where this build's pages are written as they are rendered: the temp folder that the write stage
+    then swaps in or patches from. A failed build removes it; a killed one's is removed by the next."""
+    out = os.path.realpath(config.output_dir)
+    return os.path.join(os.path.dirname(out), f"{TEMP_PREFIX}{os.path.basename(out)}-{os.getpid()}")
+
+
+def write_outputs(config: Config, outputs, cache=None, live: LiveSite | None = None) -> tuple[int, int]:
     """Write the outputs and return (written, unchanged).
 
     When the folder is exactly as the last build left it and no output changed, nothing is touched;
     when a few changed (an edit), only they are replaced, each atomically; otherwise every output
-    goes into a sibling temp folder that is then swapped in.
+    goes into the temp folder (where rendering spooled the pages) that is then swapped in.
     """
-    out = os.path.realpath(config.output_dir)
+    live = live or look_at_output(config, cache)
+    out, temp = live.out, spool_folder(config)
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
-    clean_leftovers(parent, os.path.basename(out))
     digests = {o.path: o.digest for o in outputs}
-    previous = manifest(cache, out)
-    intact = bool(previous) and is_intact(out, previous)
+    previous = live.manifest
+    # Looked at again: the folder may have been touched while the site was rendering.
+    intact = live.intact and is_intact(out, previous)
     changed = [o for o in outputs if previous.get(o.path, (None,))[0] != digests[o.path]]
     removed = sorted(set(previous) - set(digests))
     if intact and not changed and not removed:
+        shutil.rmtree(temp, ignore_errors=True)  # pages rendering spooled, all as the live folder has them
         return 0, len(digests)
-    temp = os.path.join(parent, f"{TEMP_PREFIX}{os.path.basename(out)}-{os.getpid()}")
     patching = intact and 4 * (len(changed) + len(removed)) <= len(digests)
     try:
         if patching:
-            written, unchanged = _patch(temp, out, changed, removed), len(digests) - len(changed)
+            written, unchanged = _patch(temp, out, outputs, changed, removed), len(digests) - len(changed)
         else:
-            written, unchanged = _fill(temp, out, outputs, digests, previous)
+            written, unchanged = _fill(temp, out, outputs, previous)
             _swap(temp, out, parent)
     except OSError:
         shutil.rmtree(temp, ignore_errors=True)  # never leave half a site beside the live one
@@ -72,6 +108,11 @@ def write_outputs(config: Config, outputs, cache=None) -> tuple[int, int]:
         _keep_manifest(cache, out, previous, {path: (digests[path], *_identity(os.path.join(out, *path.split("/"))))
                                               if path in stat_again else previous[path] for path in digests})
     return written, unchanged
+
+
+def _spooled(output, target: str) -> bool:
+    """Tell whether rendering already wrote this output where the write stage would put it."""
+    return isinstance(output.body, Stored) and output.body.path == target
 
 
 def manifest(cache, out: str) -> dict:
@@ -96,17 +137,23 @@ PLAN = ".puente-plan"
 """In a patch's temp folder: the files to remove, written last; once it exists the patch is rolled forward."""
 
 
-def _patch(temp: str, out: str, changed, removed) -> int:
+def _patch(temp: str, out: str, outputs, changed, removed) -> int:
     """Replace just the changed files of an intact live folder, and remove the ones no longer built.
 
     The new files are written into the temp folder first; the plan file commits them. A build killed
     before the plan leaves the live folder untouched; one killed after it is finished by the next.
     """
+    changed_paths = {o.path for o in changed}
+    for output in outputs:  # pages rendered again to the same bytes stay as the live folder has them
+        target = os.path.join(temp, *output.path.split("/"))
+        if output.path not in changed_paths and _spooled(output, target):
+            os.remove(target)
     for output in changed:
         target = os.path.join(temp, *output.path.split("/"))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as f:
-            f.write(output.data)
+        if not _spooled(output, target):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(output.data)
     with open(os.path.join(temp, PLAN + ".new"), "w", encoding="utf-8") as f:
         f.write("".join(f"{path}\n" for path in removed))
     os.rename(os.path.join(temp, PLAN + ".new"), os.path.join(temp, PLAN))
@@ -142,19 +189,21 @@ def _remove_empty_folders(folder: str, out: str):
         folder = os.path.dirname(folder)
 
 
-def _fill(temp: str, out: str, outputs, digests: dict, previous: dict) -> tuple[int, int]:
-    """Write the outputs into the temp folder, hard-linking those the live folder already has."""
+def _fill(temp: str, out: str, outputs, previous: dict) -> tuple[int, int]:
+    """Put every output into the temp folder, hard-linking those the live folder already has."""
     written = unchanged = 0
     for output in outputs:
         target = os.path.join(temp, *output.path.split("/"))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
         old = os.path.join(out, *output.path.split("/"))
-        data = output.data
-        if _link_if_unchanged(old, target, data, digests[output.path], previous.get(output.path)):
+        spooled = _spooled(output, target)
+        if not spooled:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+        if _same_as_live(old, output, previous.get(output.path)) and _link(old, target, spooled):
             unchanged += 1
             continue
-        with open(target, "wb") as f:
-            f.write(data)
+        if not spooled:
+            with open(target, "wb") as f:
+                f.write(output.data)
         written += 1
     with open(os.path.join(temp, MARKER), "w") as f:
         f.write("This folder is written by `python build.py`; it is replaced on every build.\n")
@@ -193,21 +242,38 @@ def _files_and_stats(folder: str, prefix: str = ""):
                 yield prefix + entry.name, os.stat(entry.path) if os.name == "nt" else entry.stat()
 
 
-def _link_if_unchanged(previous: str, target: str, data: bytes, digest: str, entry) -> bool:
-    """Hard-link the previous file when its bytes are the same, so unchanged files are not rewritten.
+def _same_as_live(old: str, output, entry) -> bool:
+    """Tell whether the live file already holds the output's bytes, so it is kept rather than rewritten.
 
-    The manifest of the last build answers without reading the file; without one, compare the bytes.
-    """
+    The manifest of the last build answers without reading the file; without one, compare the bytes."""
     try:
-        if entry is not None and entry[0] == digest and _identity(previous) == tuple(entry[1:]):
-            os.link(previous, target)
+        if entry is not None and entry[0] == output.digest and _identity(old) == tuple(entry[1:]):
             return True
-        if os.path.getsize(previous) != len(data):
-            return False
-        with open(previous, "rb") as f:
-            if f.read() != data:
-                return False
-        os.link(previous, target)
+        size = os.path.getsize(old)
+    except OSError:
+        return False
+    if isinstance(output.body, Stored):
+        known = os.path.getsize(output.body.path)
+    else:
+        known = len(output.body.encode()) if isinstance(output.body, str) else len(output.body)
+    if size != known:
+        return False
+    data = output.data  # a Stored one that changed under the build raises here, on purpose
+    try:
+        with open(old, "rb") as f:
+            return f.read() == data
+    except OSError:
+        return False
+
+
+def _link(old: str, target: str, replace: bool) -> bool:
+    """Hard-link the live file into the temp folder (in place of the spooled copy); False where links fail."""
+    try:
+        if replace:
+            os.link(old, target + ".link")
+            os.replace(target + ".link", target)
+        else:
+            os.link(old, target)
         return True
     except OSError:
         return False

@@ -309,3 +309,29 @@ def test_a_one_page_edit_adds_as_much_to_the_journal_on_a_big_site_as_on_a_small
 
     small, big = journal_growth(10), journal_growth(120)
     assert big < 1.3 * small, (small, big)
+
+
+def test_the_cache_keeps_no_page_html_yet_a_new_output_folder_gets_every_page(scratch):
+    """Pages' HTML lives in the output folder, known to the cache by its digest: a warm build into a fresh
+    folder (CI restoring only .cache/) makes it again from the cached Markdown, byte for byte."""
+    site = scratch(SITE)
+    assert site.run().returncode == 0
+    cache = (site.root / ".cache/build.pickle").read_bytes()
+    assert b"<title>Steps" in (site.root / "public/en/guide/steps/index.html").read_bytes()
+    assert b"<title>Steps" not in cache  # only the landing and 404 pages, bilingual, are kept whole
+    fresh = site.run("--output", "fresh")
+    assert fresh.returncode == 0, fresh.stderr
+    assert snapshot(site, "fresh") == snapshot(site) and snapshot(site, "fresh")
+
+
+def test_a_failed_parallel_build_leaves_nothing_beside_the_output(scratch):
+    """Pages are spooled next to the output folder as workers render them; an error removes the spool."""
+    pages = {f"content/en/many/p{i:03}.md": page(f"Page {i}", f"## Part {i}\n\nText.") for i in range(60)}
+    site = scratch({**SITE, **pages})
+    assert site.run("--jobs", "2").returncode == 0
+    before = snapshot(site)
+    site.write({"content/en/many/p001.md": page("Page 1", "See [nothing](missing.md).")})
+    failed = site.run("--jobs", "2", "--no-cache")
+    assert failed.returncode == 1 and "broken-link" in failed.stderr
+    assert not [n for n in os.listdir(site.root) if n.startswith(".puente")]
+    assert snapshot(site) == before
