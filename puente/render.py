@@ -100,7 +100,6 @@ class Renderer:
                  memory: dict | None = None, delivery: Delivery = Delivery()):
         self.site, self.seeds, self.assets, self.catalogs = site, seeds, assets, catalogs
         self.delivery = delivery
-        self.live_digests = delivery.live.digests if delivery.live is not None else {}
         self.memory = memory
         """The cache's in-process memory (the preview's), where the Markdown converter is kept between builds."""
         self.theme_loader = theme_loader
@@ -198,10 +197,9 @@ class Renderer:
     def cached(self, page: Page, fragment: Fragment, html_digest: str):
         """A page whose HTML is cached by its digest: Rendered from the live file that holds it, or
         without HTML when none is wanted; else the fragment, for the HTML to be made again from it."""
-        path = page.output_path
-        if self.live_digests.get(path) == html_digest:
-            return rendered_from(page, "", fragment, fragment.diagnostics, html_digest,
-                                 self.delivery.live.file(path))
+        path, live = page.output_path, self.delivery.live
+        if live is not None and live.digests.get(path) == html_digest:
+            return rendered_from(page, "", fragment, fragment.diagnostics, html_digest, live.file(path))
         if not self.delivery.wanted:
             return rendered_from(page, "", fragment, fragment.diagnostics, html_digest)
         return fragment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ class LiveSite:
     intact: bool
     """Whether the folder holds exactly those files, none edited since."""
 
-    @property
+    @functools.cached_property
     def digests(self) -> dict:
         """Path -> digest of each file the folder is known to hold (none when it is not intact)."""
         return {path: entry[0] for path, entry in self.manifest.items()} if self.intact else {}
@@ -252,13 +253,9 @@ def _same_as_live(old: str, output, entry) -> bool:
         size = os.path.getsize(old)
     except OSError:
         return False
-    if isinstance(output.body, Stored):
-        known = os.path.getsize(output.body.path)
-    else:
-        known = len(output.body.encode()) if isinstance(output.body, str) else len(output.body)
-    if size != known:
-        return False
     data = output.data  # a Stored one that changed under the build raises here, on purpose
+    if size != len(data):
+        return False
     try:
         with open(old, "rb") as f:
             return f.read() == data
