@@ -11,7 +11,7 @@ from .checks.parity import check_fact_parity
 from .checks.readability import SYLLABLES, check_readability
 from .checks.review import check_review_due
 from .checks.translation import check_outdated_translations
-from .model import ERROR, Diagnostic
+from .model import ERROR, Diagnostic, Inspected
 from .workers import parallel_map
 
 
@@ -47,16 +47,16 @@ CHECKS = [
 """Every check with its scope, in the order its diagnostics are reported."""
 
 
-def run_checks(site, rendered, seeds, cache=None, checks=None, processes=None) -> tuple[Diagnostic, ...]:
+def run_checks(site, rendered, seeds, cache=None, checks=None, processes=None, known=None) -> tuple[Diagnostic, ...]:
     """Run the checks and return their diagnostics in a stable order.
 
     Page and pair checks run once per page, on that page and its translations only, so their findings
     can be cached by what they looked at, and computed in parallel: the result is the same as one run
-    over the whole site.
+    over the whole site. `known` holds the findings the render workers already made (`Checker.inspect`).
     """
     checks = checks or CHECKS
     scoped = [(check, scope) for check, scope in checks if scope != SITE]
-    per_page = _per_page_findings(site, rendered, seeds, scoped, cache, processes)
+    per_page = _per_page_findings(Checker(site, seeds, cache, scoped), rendered, known or Inspected(), processes)
     found = []
     for check, scope in checks:
         if scope == SITE:
@@ -66,25 +66,26 @@ def run_checks(site, rendered, seeds, cache=None, checks=None, processes=None) -
     return tuple(found)
 
 
-def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[dict]:
+def _per_page_findings(checker, rendered, known: Inspected, processes) -> list[dict]:
     """For each rendered page, {check name: its diagnostics on that page}, from the cache where it can.
 
     A page's own checks are cached by that page alone; pair checks run once per translation group and
     are cached by the whole group. An edit to one page re-runs only its own checks and its group's.
     """
-    if not scoped:
+    if not checker.scoped:
         return [{} for _ in rendered]
-    context = _CheckContext(site, rendered, seeds, scoped)
+    cache = checker.cache
+    context = _CheckContext(checker, rendered)
     memory = cache.memory if cache is not None else None
-    recent = _unchanged_findings(memory, context, rendered)
-    scopes = sorted({scope for _, scope in scoped})
-    keys = [recent[i][2] if i in recent else {scope: context.key(r, scope) for scope in scopes}
+    recent = _unchanged_findings(memory, checker, rendered)
+    scopes = sorted({scope for _, scope in checker.scoped})
+    keys = [recent[i][2] if i in recent else {scope: checker.key(context.looked_at(r, scope), scope) for scope in scopes}
             for i, r in enumerate(rendered)]
-    results = [None if i in recent else {scope: cache.get("values", keys[i][scope]) if cache else None
+    results = [None if i in recent else {scope: known.findings.get(keys[i][scope]) or checker.cached(keys[i][scope])
                                          for scope in scopes} for i in range(len(rendered))]
     for i in recent:
         for key in keys[i].values():
-            cache.get("values", key)  # carried to the next build, as a lookup would
+            checker.cached(key)  # carried to the next build, as a lookup would
     # One task per page for its own checks and one per translation group for the pair checks, a group's
     # tasks side by side, so the worker that reads one page has the others' blocks at hand.
     tasks = {}
@@ -94,13 +95,12 @@ def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[
                 tasks.setdefault(keys[i][scope], (i, scope))
     missing = sorted(tasks.items(), key=lambda item: (rendered[item[1][0]].page.translation_key,
                                                       rendered[item[1][0]].page.lang, item[1][1]))
-    kept = SYLLABLES.recall(cache)
     done = parallel_map(context.findings_and_words, [task for _, task in missing], processes)
     computed = {key: found for (key, _), (found, _) in zip(missing, done)}
-    for key, found in computed.items():
+    for key, found in [*known.findings.items(), *computed.items()]:
         if cache:
             cache.put("values", key, found)
-    SYLLABLES.keep(cache, kept, {word: count for _, words in done for word, count in words.items()})
+    SYLLABLES.keep(cache, checker.kept, {**known.words, **{word: n for _, words in done for word, n in words.items()}})
     for i, found in enumerate(results):
         for scope, one in (found or {}).items():
             one = computed[keys[i][scope]] if one is None else one
@@ -108,14 +108,14 @@ def _per_page_findings(site, rendered, seeds, scoped, cache, processes) -> list[
     merged = [recent[i][1] if i in recent else {name: diagnostics for one in results[i].values()
                                                 for name, diagnostics in one.items()} for i in range(len(rendered))]
     if memory is not None:
-        memory["findings"] = (context.settings, {r.page.source: (r, merged[i], keys[i]) for i, r in enumerate(rendered)})
+        memory["findings"] = (checker.settings, {r.page.source: (r, merged[i], keys[i]) for i, r in enumerate(rendered)})
     return merged
 
 
-def _unchanged_findings(memory, context, rendered) -> dict:
+def _unchanged_findings(memory, checker, rendered) -> dict:
     """{index: (Rendered, findings, keys)} for pages whose group is made of the very objects the last build
     in this process checked (the preview reuses unchanged pages' objects): no key needs computing."""
-    if memory is None or "findings" not in memory or memory["findings"][0] != context.settings:
+    if memory is None or "findings" not in memory or memory["findings"][0] != checker.settings:
         return {}
     last = memory["findings"][1]
     current = {r.page.source for r in rendered}
@@ -124,49 +124,90 @@ def _unchanged_findings(memory, context, rendered) -> dict:
     return {i: last[r.page.source] for i, r in enumerate(rendered) if r.page.translation_key not in changed}
 
 
-class _CheckContext:
-    """What the per-page checks share; inherited by worker processes through fork."""
+class Checker:
+    """The page and pair checks, and the cache keys of their findings; inherited by worker processes
+    through fork, the render stage's too, which checks each translation group as soon as it is rendered."""
 
-    def __init__(self, site, rendered, seeds, scoped):
+    def __init__(self, site, seeds, cache=None, scoped=None):
         from .cache import digest, today
-        self.site, self.rendered, self.seeds, self.scoped = site, rendered, seeds, scoped
-        self.by_key = {(r.page.translation_key, r.page.lang): r for r in rendered}
+        self.site, self.seeds, self.cache = site, seeds, cache
+        self.scoped = scoped if scoped is not None else [(check, scope) for check, scope in CHECKS if scope != SITE]
         config = site.config
         self.settings = digest(today(), sorted(config.readability.items()), config.review_months, config.langs,
                                _file(config.path("seeds", "glossary.yaml")), list(seeds.sources.values()),
-                               [check.__name__ for check, _ in scoped])
-        self.identities = {id(r): r.check_key for r in rendered}
+                               [check.__name__ for check, _ in self.scoped])
+        self.kept = SYLLABLES.recall(cache)  # before rendering forks, so every worker starts from it
+
+    def key(self, looked_at, scope: str) -> tuple:
+        return ("checks", self.settings, scope, *(r.check_key for r in looked_at))
+
+    def cached(self, key):
+        return self.cache.get("values", key) if self.cache else None
+
+    def findings(self, looked_at: list, wanted: str) -> dict:
+        """One page's own checks, {check name: diagnostics}; or its group's pair checks, run once for the
+        whole group, {page source: {check name: diagnostics}}."""
+        sources = {r.page.source for r in looked_at}
+        result = {r.page.source: {} for r in looked_at}
+        for check, scope in self.scoped:
+            if scope == wanted:
+                found = tuple(check(self.site, looked_at, self.seeds))
+                for source, mine in result.items():  # what names no page of the group is each page's
+                    mine[check.__name__] = tuple(d for d in found if d.path == source or d.path not in sources)
+        return result if wanted == PAIR else result[looked_at[0].page.source]
+
+    def inspect(self, rendered: list, others) -> Inspected:
+        """What the render stage calls with the pages of a translation group it just rendered (`others`
+        maps a page's source to the Rendered of its group's pages it did not): the findings of each page's
+        own checks, and of the group's pair checks once every page of the group is at hand, that the cache
+        lacks; and the syllable counts learned (a worker's would otherwise be lost with it)."""
+        if not self.scoped:
+            return Inspected(covered=frozenset(r.page.source for r in rendered))
+        here = {r.page.source: r for r in rendered}
+        found, covered = {}, set()
+        for r in rendered:
+            group = self._group(r.page, here, others)
+            for scope, looked_at in ((PAGE, [r]), (PAIR, group)):
+                key = self.key(looked_at, scope) if looked_at else None
+                if key is not None and key not in found and self.cached(key) is None:
+                    found[key] = self.findings(looked_at, scope)
+            if group:
+                covered.add(r.page.source)
+        return Inspected(found, SYLLABLES.take(), frozenset(covered))
+
+    def _group(self, page, here, others) -> list:
+        """The Rendered of the page's group, as `_CheckContext.group` makes it; [] when one is not at hand."""
+        site = self.site
+        if site.page(page.translation_key, page.lang) is not page:
+            members = [page]
+        else:
+            members = [p for lang in site.config.langs for p in [site.page(page.translation_key, lang)] if p]
+        group = [here.get(p.source) or others.get(p.source) for p in members]
+        return group if all(g is not None and g.page is p for g, p in zip(group, members)) else []
+
+
+class _CheckContext:
+    """The pages `run_checks` was given, grouped; inherited by worker processes through fork."""
+
+    def __init__(self, checker: Checker, rendered):
+        self.checker, self.rendered = checker, rendered
+        self.by_key = {(r.page.translation_key, r.page.lang): r for r in rendered}
 
     def group(self, r) -> list:
         """The page and its translations that exist, in language order (the same list for each of them)."""
         if self.by_key.get((r.page.translation_key, r.page.lang)) is not r:
             return [r]  # a second page of the same key and language (an error already) is checked alone
-        found = (self.by_key.get((r.page.translation_key, lang)) for lang in self.site.config.langs)
+        found = (self.by_key.get((r.page.translation_key, lang)) for lang in self.checker.site.config.langs)
         return [g for g in found if g is not None]
 
-    def key(self, r, scope: str) -> tuple:
-        looked_at = self.group(r) if scope == PAIR else [r]
-        return ("checks", self.settings, scope, *(self.identities[id(g)] for g in looked_at))
+    def looked_at(self, r, scope: str) -> list:
+        return self.group(r) if scope == PAIR else [r]
 
     def findings_and_words(self, task: tuple[int, str]) -> tuple[dict, dict]:
-        """The findings, and the syllable counts the readability check made for them (a worker's would
-        otherwise be lost with it)."""
-        return self.findings(task), SYLLABLES.take()
-
-    def findings(self, task: tuple[int, str]) -> dict:
-        """One page's own checks, {check name: diagnostics}; or its group's pair checks, run once for the
-        whole group, {page source: {check name: diagnostics}}."""
+        """The findings of one page's own checks or its group's pair checks, and the syllable counts the
+        readability check made for them (a worker's would otherwise be lost with it)."""
         index, wanted = task
-        r = self.rendered[index]
-        group = self.group(r) if wanted == PAIR else [r]
-        sources = {g.page.source for g in group}
-        result = {g.page.source: {} for g in group}
-        for check, scope in self.scoped:
-            if scope == wanted:
-                found = tuple(check(self.site, group, self.seeds))
-                for source, mine in result.items():  # what names no page of the group is each page's
-                    mine[check.__name__] = tuple(d for d in found if d.path == source or d.path not in sources)
-        return result if wanted == PAIR else result[r.page.source]
+        return self.checker.findings(self.looked_at(self.rendered[index], wanted), wanted), SYLLABLES.take()
 
 
 def _file(path: str) -> bytes:

@@ -407,6 +407,19 @@ class LinkMap:
 
 
 @dataclass(frozen=True)
+class Inspected:
+    """Findings made where pages were rendered (`check.Checker.inspect`), for the check stage to take
+    instead of making them again."""
+
+    findings: dict = field(default_factory=dict)
+    """Check key -> findings, as the cache holds them."""
+    words: dict = field(default_factory=dict)
+    """The syllable counts learned while making them, for the cache."""
+    covered: frozenset = frozenset()
+    """The sources of the pages whose own and pair findings are all in `findings` or the cache."""
+
+
+@dataclass(frozen=True)
 class Fragment:
     """The HTML of a page body with what was found while converting it."""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from . import memo
 from .cache import generator_version, open_cache
-from .check import run_checks
+from .check import Checker, run_checks
 from .config import Config
 from .i18n import load_catalogs
 from .load import load_pages
@@ -81,8 +81,8 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
     assets, found = collect_assets(config)
     diagnostics += found
     theme = ThemeLoader(lambda: _load_theme(config, catalogs, renderer.templates, cache))
-    delivery = (Delivery(spool_folder(config), look_at_output(config, cache)) if write and not unsafe
-                else Delivery(wanted=outputs))
+    delivery = (Delivery(spool_folder(config), look_at_output(config, cache), content=cache.keeps)
+                if write and not unsafe else Delivery(wanted=outputs))
     renderer = Renderer(site, seeds, theme, assets, catalogs, unavailable_pages(config, site.pages, diagnostics),
                         cache.memory, delivery)
     try:
@@ -101,9 +101,10 @@ def build(config: Config, *, strict: bool = False, write: bool = True, processes
 
 def _render_check_write(config, renderer, cache, diagnostics, strict, write, processes, started) -> BuildResult:
     site, seeds, theme = renderer.site, renderer.seeds, renderer.theme_loader
-    rendered = render_pages(renderer, cache, processes)
+    # Each translation group is checked where it was rendered; run_checks makes only what that left out.
+    rendered, inspected = render_pages(renderer, cache, processes, Checker(site, seeds, cache).inspect)
     diagnostics += [d for r in rendered for d in r.diagnostics]
-    diagnostics += run_checks(site, rendered, seeds, cache, processes=processes)
+    diagnostics += run_checks(site, rendered, seeds, cache, processes=processes, known=inspected)
     outputs, found = site_outputs(renderer, rendered, cache)
     diagnostics += found
     if theme.was_loaded:

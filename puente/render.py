@@ -7,11 +7,11 @@ import hashlib
 import os
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .cache import digest
 from .workers import parallel_map
-from .model import (ERROR, Config, Diagnostic, Fragment, LinkMap, Output, Page, Rendered, Site,
+from .model import (ERROR, Config, Diagnostic, Fragment, Inspected, LinkMap, Output, Page, Rendered, Site,
                     answers_hold, has_errors)
 
 SITE_WIDE_TEMPLATES = {"sources.html"}
@@ -91,6 +91,8 @@ class Delivery:
     """The intact output folder (write.LiveSite) whose files a cached page may be taken from, or None."""
     wanted: bool = True
     """Whether the HTML of a cached page is needed at all: `check` only wants the findings."""
+    content: bool = True
+    """Whether a page's body HTML is wanted once the checks read it (by the cache, the preview)."""
 
 
 class Renderer:
@@ -260,26 +262,35 @@ def template_digests(folder: str) -> dict:
     return result
 
 
-def render_pages(renderer: Renderer, cache=None, processes: int | None = None) -> tuple[Rendered, ...]:
+def render_pages(renderer: Renderer, cache=None, processes: int | None = None,
+                 inspect=None) -> tuple[tuple[Rendered, ...], Inspected]:
     """Render every page that changed, across processes when there is enough work.
 
-    The output is byte-identical whether pages come from the cache, one process or several.
+    Pages are rendered a translation group at a time, and `inspect` (`Checker.inspect`) runs on each
+    group in the process that rendered it, while its HTML is at hand: a big site's body HTML then never
+    crosses to the parent, and the checks need no second pool. The output is byte-identical whether
+    pages come from the cache, one process or several.
     """
     from .theme import NAMES
     site = renderer.site
     kept = NAMES.recall(cache)
     regular = [i for i, p in enumerate(site.pages) if p.template not in SITE_WIDE_TEMPLATES]
-    done, tasks = {}, []
+    done, groups = {}, {}
     recent = _RecentRenders(renderer, cache)
     for index in regular:
         ready = recent.get(site.pages[index]) or _from_cache(renderer, cache, site.pages[index])
         if isinstance(ready, Rendered):
             done[index] = ready
         else:
-            tasks.append((index, ready))
-    for (index, _), (rendered, fragment) in zip(tasks, _run(renderer, tasks, processes)):
-        done[index] = rendered
-        _remember(renderer, cache, rendered, fragment)
+            groups.setdefault(site.pages[index].translation_key, []).append((index, ready))
+    tasks = list(groups.values())
+    findings, words = {}, {}
+    for task, (results, inspected) in zip(tasks, _run(renderer, tasks, processes, inspect, done)):
+        for (index, _), (rendered, fragment) in zip(task, results):
+            done[index] = rendered
+            _remember(renderer, cache, rendered, fragment)
+        findings.update(inspected.findings)
+        words.update(inspected.words)
     recent.keep(done[i] for i in regular)
     cited = sorted({key for r in done.values() for key in r.citations})
     for index, page in enumerate(site.pages):
@@ -290,7 +301,8 @@ def render_pages(renderer: Renderer, cache=None, processes: int | None = None) -
                 _remember(renderer, cache, ready, fragment, cited)
             done[index] = ready
     NAMES.keep(cache, kept, NAMES.take())  # a worker's are lost with it; a build rendering here (an edit) keeps them
-    return tuple(done[i] for i in sorted(done, key=lambda i: (site.pages[i].lang, site.pages[i].url)))
+    rendered = tuple(done[i] for i in sorted(done, key=lambda i: (site.pages[i].lang, site.pages[i].url)))
+    return rendered, Inspected(findings, words)
 
 
 def _from_cache(renderer: Renderer, cache, page: Page, cited=()):
@@ -374,18 +386,25 @@ def _remember(renderer: Renderer, cache, rendered: Rendered, fragment: Fragment,
         cache.put("renders", _renders_key(renderer, rendered.page), (fragment_key, html_key))
 
 
-def _run(renderer: Renderer, tasks, processes):
-    """Render the tasks, in worker processes when there are enough to pay for starting them."""
+def _run(renderer: Renderer, tasks, processes, inspect, done: dict):
+    """Render and inspect the groups of tasks, in worker processes when there are enough to pay for
+    starting them; return ([(Rendered, Fragment)] per task, (findings, syllable counts)) for each."""
     if not tasks:
         return []
     renderer.theme_loader.loaded  # load templates once, before forking, not once per worker
     pages = renderer.site.pages
+    others = {r.page.source: r for r in done.values()}  # a group's cached pages, for its pair checks
 
     def render(task):
-        rendered, fragment = renderer.render_page(pages[task[0]], fragment=task[1])
-        # Not the page, which the parent has: its body would cross twice.
-        return rendered.html, rendered.html_digest, rendered.stored, rendered.diagnostics, fragment
+        results = [renderer.render_page(pages[index], fragment=fragment) for index, fragment in task]
+        inspected = inspect([r for r, _ in results], others) if inspect else Inspected()
+        # Not the page, which the parent has: its body would cross twice. Nor, when nothing keeps it, the
+        # body HTML, once the checks have read it: it was a sixth of a big site's memory in the parent.
+        lean = not renderer.delivery.content
+        return [(r.html, r.html_digest, r.stored, r.diagnostics,
+                 replace(fragment, html="") if lean and r.page.source in inspected.covered else fragment)
+                for r, fragment in results], inspected
 
-    return [(rendered_from(pages[index], html, fragment, diagnostics, html_digest, stored), fragment)
-            for (index, _), (html, html_digest, stored, diagnostics, fragment)
-            in zip(tasks, parallel_map(render, tasks, processes))]
+    return [([(rendered_from(pages[index], html, fragment, diagnostics, html_digest, stored), fragment)
+              for (index, _), (html, html_digest, stored, diagnostics, fragment) in zip(task, results)], inspected)
+            for task, (results, inspected) in zip(tasks, parallel_map(render, tasks, processes))]
