@@ -65,7 +65,7 @@ class Converter:
         from .cache import digest
         return Fragment(html, frozenset(state.heading_ids), tuple(state.headings), tuple(state.links),
                         tuple(state.citations), tuple(state.diagnostics), tuple(state.lookups),
-                        digest(html, state.citations))
+                        digest(html, state.citations), state.blocks)
 
 
 def _instances() -> list[Extension]:
@@ -83,6 +83,7 @@ class PageState:
         self.lines = page.body.split("\n") if page else []
         self.heading_ids, self.headings, self.links, self.citations, self.diagnostics = set(), [], [], [], []
         self.lookups = []
+        self.blocks = None
 
     def ask(self, kind: str, key, answer):
         """Record a question about the rest of the site, so the cache can tell when its answer changes."""
@@ -118,6 +119,7 @@ class SiteExtension(Extension):
         md.treeprocessors.register(HeadingProcessor(md, self), "site_headings", 4)
         if not self.link_map.allow_raw_html:  # last, after attr_list (8) has added what the author wrote
             md.treeprocessors.register(ScrubProcessor(md), "site_scrub", 3)
+        md.treeprocessors.register(BlockReader(md, self), "site_blocks", -1)  # after 'unescape' (0)
         speed_up(md)  # the last extension registered: every other one has added its patterns and tags
 
 
@@ -200,6 +202,19 @@ class HeadingIds(Treeprocessor):
                 if "id" not in element.attrib:
                     name = strip_tags(render_inner_html(remove_fnrefs(element), self.md))
                     element.set("id", unique(slugify(unescape(name), "-"), used, counters))
+
+
+class BlockReader(Treeprocessor):
+    """Read the text blocks the checks need from the finished tree, while it is at hand: reading them
+    from the HTML again cost a seventh of a cold build. A page with raw HTML is read from its HTML."""
+
+    def __init__(self, md, extension):
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, root):
+        from .checks.blocks import tree_blocks
+        self.extension.state.blocks = tree_blocks(root, self.md.htmlStash.rawHtmlBlocks)
 
 
 class HeadingProcessor(Treeprocessor):

@@ -320,6 +320,8 @@ class Rendered:
     stored: str = ""
     """The file holding the HTML instead of `html`: the page as a worker spooled it for writing, or as the
     live site already has it. A big site's HTML is then never all in memory at once (115 MB at 10,000 pages)."""
+    blocks: tuple | None = None
+    """The fragment's `blocks`, while the process that converted the page checks it."""
 
     # Kept on the object, which the preview reuses from build to build while the page is unchanged.
 
@@ -434,6 +436,9 @@ class Fragment:
     every answer is unchanged."""
     digest: str = ""
     """A digest of `html` and `citations`, so a page's render key need not hash its HTML again."""
+    blocks: tuple | None = None
+    """What `checks.blocks.scan` would read in `html`, read from Markdown's tree instead; None when it
+    must be read from `html`. Used by the checks where the page was rendered, and never cached."""
 
 
 def answers_hold(link_map: LinkMap, lookups) -> bool:

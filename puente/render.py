@@ -210,7 +210,8 @@ class Renderer:
 def rendered_from(page: Page, html: str, fragment: Fragment, diagnostics, html_digest: str = "",
                   stored: str = "") -> Rendered:
     return Rendered(page, html, fragment.html, fragment.heading_ids, fragment.headings,
-                    fragment.links, fragment.citations, tuple(diagnostics), fragment.digest, html_digest, stored)
+                    fragment.links, fragment.citations, tuple(diagnostics), fragment.digest, html_digest, stored,
+                    fragment.blocks)
 
 
 class ThemeLoader:
@@ -380,7 +381,7 @@ def _remember(renderer: Renderer, cache, rendered: Rendered, fragment: Fragment,
     if cache is None or has_errors(rendered.diagnostics):
         return
     fragment_key, html_key = renderer.fragment_key(rendered.page), renderer.html_key(rendered.page, fragment, cited)
-    cache.put("fragments", fragment_key, fragment)
+    cache.put("fragments", fragment_key, replace(fragment, blocks=None) if fragment.blocks is not None else fragment)
     cache.put("html", html_key, rendered.html_digest)  # the HTML itself is in the output folder
     if not cited:
         cache.put("renders", _renders_key(renderer, rendered.page), (fragment_key, html_key))
@@ -402,7 +403,8 @@ def _run(renderer: Renderer, tasks, processes, inspect, done: dict):
         # body HTML, once the checks have read it: it was a sixth of a big site's memory in the parent.
         lean = not renderer.delivery.content
         return [(r.html, r.html_digest, r.stored, r.diagnostics,
-                 replace(fragment, html="") if lean and r.page.source in inspected.covered else fragment)
+                 replace(fragment, html="", lookups=(), blocks=None) if lean and r.page.source in inspected.covered
+                 else replace(fragment, blocks=None))
                 for r, fragment in results], inspected
 
     return [([(rendered_from(pages[index], html, fragment, diagnostics, html_digest, stored), fragment)

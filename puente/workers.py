@@ -25,12 +25,15 @@ def parallel_map(function, items, processes: int | None = None) -> list:
     workers = processes if processes is not None else min(os.cpu_count() or 1, 4)
     if len(items) <= PARALLEL_THRESHOLD or workers < 2 or not _can_fork():
         return [function(item) for item in items]
+    import gc
     import multiprocessing
     _FUNCTION = function
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             return pool.map(_call, items, chunksize=max(1, len(items) // (workers * 8)))
     finally:
+        gc.unfreeze()
         _FUNCTION = None
 
 

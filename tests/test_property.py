@@ -20,6 +20,8 @@ from conftest import BILINGUAL, Scratch
 
 from puente.checks.blocks import scan
 from puente.config import load_config
+from puente.convert import Converter
+from puente.model import LinkMap
 from puente.pipeline import build
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -164,3 +166,10 @@ def test_build_never_raises_and_every_output_is_valid_safe_utf8(project, english
             assert not danger.found, (output.path, danger.found)
     for rendered in result.rendered:  # the checks' fast HTML reader sees the blocks HTMLParser sees
         assert scan(rendered.content) == scan(rendered.content, fast=False), rendered.page.source
+    for allow_raw_html in (False, True):  # and blocks read from Markdown's tree are those of its HTML
+        converter = Converter(LinkMap("/", {}, frozenset(), frozenset(), frozenset(["cdc-naloxone"]), allow_raw_html))
+        for page in result.site.pages if result.site else ():
+            fragment = converter.convert(page)
+            if fragment.blocks is not None:
+                event("blocks read from the tree")
+                assert list(fragment.blocks) == scan(fragment.html, fast=False), page.source

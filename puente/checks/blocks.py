@@ -13,6 +13,7 @@ from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 from itertools import islice
+from xml.etree.ElementTree import HTML_EMPTY
 
 PARAGRAPH, ITEM, TABLE, HEADING, TITLE = "paragraph", "list item", "table", "heading", "title"
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -44,15 +45,22 @@ class Block:
 
 def page_blocks(rendered) -> tuple[Block, ...]:
     """Return the blocks of a rendered page body, in document order, with their source lines."""
+    if rendered.blocks is not None:  # read from Markdown's tree while the page was converted
+        return _located(rendered.blocks, rendered.page.body, rendered.page.body_line)
     return _blocks(rendered.content, rendered.page.body, rendered.page.body_line)
 
 
 @lru_cache(maxsize=64)
 def _blocks(content: str, body: str, body_line: int) -> tuple[Block, ...]:
     # Several checks read every page; the cache is keyed by text, so an edited page is parsed again.
+    return _located(tuple(scan(content)), body, body_line)
+
+
+@lru_cache(maxsize=64)
+def _located(scanned: tuple, body: str, body_line: int) -> tuple[Block, ...]:
     locate = _Locator(body, body_line)
-    return tuple(Block(kind, text, cited, emergency, tuple(links), locate(text))
-                 for kind, text, cited, emergency, links in scan(content) if text)
+    return tuple(Block(kind, text, cited, emergency, links, locate(text))
+                 for kind, text, cited, emergency, links in scanned if text)
 
 
 def scan(content: str, fast: bool = True) -> list[tuple]:
@@ -105,6 +113,73 @@ def _feed_serialized(parser: _BlockParser, content: str) -> bool:
     if rest:
         parser.handle_data(unescape(rest) if "&" in rest else rest)
     return True
+
+
+CODE_BLOCK = re.compile(r"<pre(?: [^<>]*)?><code(?: [^<>]*)?>[^<]*</code></pre>")
+"""A fenced code block as Python-Markdown stashes it, its code escaped: nothing in it is prose."""
+
+
+def tree_blocks(root, stashed=()) -> tuple | None:
+    """Return what `scan` finds in the HTML Python-Markdown serializes `root` to, read from the tree.
+
+    Walking the tree spares tokenizing the HTML again: it sends the parser the events the HTML would.
+    `stashed` is Markdown's stash of HTML; a paragraph holding only the placeholder of a code block is
+    replaced by that block, whose text is hidden, so it is skipped. None when the tree holds another
+    placeholder that only serializing replaces (raw HTML, entities and footnotes leave `\x02...\x03`
+    in it), or a comment: the HTML must then be read.
+    """
+    from markdown.util import HTML_PLACEHOLDER
+    if not all(isinstance(html, str) and CODE_BLOCK.fullmatch(html) for html in stashed):
+        return None
+    parser = _BlockParser()
+    skipped = {HTML_PLACEHOLDER % i for i in range(len(stashed))}
+    try:
+        if root.text:
+            _data(parser, root.text)
+        for child in root:  # the root is the wrapper Markdown strips
+            _feed_tree(parser, child, skipped)
+    except _Unreadable:
+        return None
+    return tuple(parser.blocks)
+
+
+class _Unreadable(Exception):
+    """The tree holds what only the serializer and postprocessors turn into HTML."""
+
+
+def _feed_tree(parser: _BlockParser, element, skipped):
+    tag = element.tag
+    if tag is None:  # text-only: the serializer writes its text and children without a tag
+        if element.text:
+            _data(parser, element.text)
+        for child in element:
+            _feed_tree(parser, child, skipped)
+    elif tag == "p" and skipped and element.text in skipped and not len(element) and not element.attrib:
+        pass  # `<p>placeholder</p>` becomes the code block alone, which opens no block and shows no text
+    elif not isinstance(tag, str):
+        raise _Unreadable
+    else:
+        attributes = element.items()
+        if attributes:
+            attributes = [(name.lower(), value) for name, value in attributes]
+            if any(value is not None and "\x02" in value for _, value in attributes):
+                raise _Unreadable
+        tag = tag.lower()
+        parser.handle_starttag(tag, attributes)
+        if element.text:
+            _data(parser, element.text)
+        for child in element:
+            _feed_tree(parser, child, skipped)
+        if tag not in HTML_EMPTY:  # as the serializer writes it: `<br>`, no end tag
+            parser.handle_endtag(tag)
+    if element.tail:
+        _data(parser, element.tail)
+
+
+def _data(parser: _BlockParser, text: str):
+    if "\x02" in text:
+        raise _Unreadable
+    parser.handle_data(text)
 
 
 def _attributes(text: str) -> list:
@@ -175,7 +250,7 @@ class _BlockParser(HTMLParser):
                 self.containers -= block.kind in (ITEM, TABLE)
                 text = " ".join("".join(block.parts).split()).strip(" |")
                 text = MARKER_GAP.sub(r"\1", text)
-                self.blocks.append((block.kind, text, block.cited, block.emergency, block.links))
+                self.blocks.append((block.kind, text, block.cited, block.emergency, tuple(block.links)))
             if name == tag:
                 break
 

@@ -228,16 +228,15 @@ def _syllables(words: list[str], lang: str) -> int:
     microseconds that add up to seconds on a big site. The words are the ones the word count was
     taken from: listing them once for both saves a tokenization of every block.
     """
-    return sum(_word_syllables(word, lang) for word in words)
+    known, total = SYLLABLES.known, 0
+    for word in words:  # a loop, not a call per word: it runs for every word of a site
+        found = known.get((word, lang))
+        total += SYLLABLES.learn((word, lang), _count_word(word, lang)) if found is None else found
+    return total
 
 
 SYLLABLES = Learned(("syllables",))
 """(word, textstat language) -> syllables, kept in the build cache so pyphen's dictionaries are rarely loaded."""
-
-
-def _word_syllables(word: str, lang: str) -> int:
-    found = SYLLABLES.known.get((word, lang))
-    return SYLLABLES.learn((word, lang), _count_word(word, lang)) if found is None else found
 
 
 def _count_word(word: str, lang: str) -> int:
