@@ -28,10 +28,11 @@ def parallel_map(function, items, processes: int | None = None) -> list:
     import gc
     import multiprocessing
     _FUNCTION = function
-    gc.freeze()
+    gc.freeze()  # workers' collections then skip what they inherit, and do not copy its memory by touching it
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_call, items, chunksize=max(1, len(items) // (workers * 8)))
+            # Small chunks: the last one is the time one worker waits for the other at the end.
+            return pool.map(_call, items, chunksize=max(1, len(items) // (workers * 32)))
     finally:
         gc.unfreeze()
         _FUNCTION = None

@@ -13,7 +13,6 @@ from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 from itertools import islice
-from xml.etree.ElementTree import HTML_EMPTY
 
 PARAGRAPH, ITEM, TABLE, HEADING, TITLE = "paragraph", "list item", "table", "heading", "title"
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -115,73 +114,6 @@ def _feed_serialized(parser: _BlockParser, content: str) -> bool:
     return True
 
 
-CODE_BLOCK = re.compile(r"<pre(?: [^<>]*)?><code(?: [^<>]*)?>[^<]*</code></pre>")
-"""A fenced code block as Python-Markdown stashes it, its code escaped: nothing in it is prose."""
-
-
-def tree_blocks(root, stashed=()) -> tuple | None:
-    """Return what `scan` finds in the HTML Python-Markdown serializes `root` to, read from the tree.
-
-    Walking the tree spares tokenizing the HTML again: it sends the parser the events the HTML would.
-    `stashed` is Markdown's stash of HTML; a paragraph holding only the placeholder of a code block is
-    replaced by that block, whose text is hidden, so it is skipped. None when the tree holds another
-    placeholder that only serializing replaces (raw HTML, entities and footnotes leave `\x02...\x03`
-    in it), or a comment: the HTML must then be read.
-    """
-    from markdown.util import HTML_PLACEHOLDER
-    if not all(isinstance(html, str) and CODE_BLOCK.fullmatch(html) for html in stashed):
-        return None
-    parser = _BlockParser()
-    skipped = {HTML_PLACEHOLDER % i for i in range(len(stashed))}
-    try:
-        if root.text:
-            _data(parser, root.text)
-        for child in root:  # the root is the wrapper Markdown strips
-            _feed_tree(parser, child, skipped)
-    except _Unreadable:
-        return None
-    return tuple(parser.blocks)
-
-
-class _Unreadable(Exception):
-    """The tree holds what only the serializer and postprocessors turn into HTML."""
-
-
-def _feed_tree(parser: _BlockParser, element, skipped):
-    tag = element.tag
-    if tag is None:  # text-only: the serializer writes its text and children without a tag
-        if element.text:
-            _data(parser, element.text)
-        for child in element:
-            _feed_tree(parser, child, skipped)
-    elif tag == "p" and skipped and element.text in skipped and not len(element) and not element.attrib:
-        pass  # `<p>placeholder</p>` becomes the code block alone, which opens no block and shows no text
-    elif not isinstance(tag, str):
-        raise _Unreadable
-    else:
-        attributes = element.items()
-        if attributes:
-            attributes = [(name.lower(), value) for name, value in attributes]
-            if any(value is not None and "\x02" in value for _, value in attributes):
-                raise _Unreadable
-        tag = tag.lower()
-        parser.handle_starttag(tag, attributes)
-        if element.text:
-            _data(parser, element.text)
-        for child in element:
-            _feed_tree(parser, child, skipped)
-        if tag not in HTML_EMPTY:  # as the serializer writes it: `<br>`, no end tag
-            parser.handle_endtag(tag)
-    if element.tail:
-        _data(parser, element.tail)
-
-
-def _data(parser: _BlockParser, text: str):
-    if "\x02" in text:
-        raise _Unreadable
-    parser.handle_data(text)
-
-
 def _attributes(text: str) -> list:
     return [(m.group(1).lower(), None if m.group(2) is None and m.group(3) is None and m.group(4) is None
              else unescape(next(g for g in m.groups()[1:] if g is not None)))
@@ -248,15 +180,114 @@ class _BlockParser(HTMLParser):
             if block is not None:
                 self.open.remove(block)
                 self.containers -= block.kind in (ITEM, TABLE)
-                text = " ".join("".join(block.parts).split()).strip(" |")
-                text = MARKER_GAP.sub(r"\1", text)
-                self.blocks.append((block.kind, text, block.cited, block.emergency, tuple(block.links)))
+                self._close(block)
             if name == tag:
                 break
+
+    def _close(self, block: _Open):
+        text = " ".join("".join(block.parts).split()).strip(" |")
+        self.blocks.append((block.kind, MARKER_GAP.sub(r"\1", text), block.cited, block.emergency, tuple(block.links)))
 
     def handle_data(self, data):
         if self.open and not self.hidden:
             self.open[-1].parts.append(data)
+
+
+CODE_BLOCK = re.compile(r"<pre(?: [^<>]*)?><code(?: [^<>]*)?>[^<]*</code></pre>")
+"""A fenced code block as Python-Markdown stashes it, its code escaped: nothing in it is prose."""
+
+
+def tree_blocks(root, stashed=()) -> tuple | None:
+    """Return what `scan` finds in the HTML Python-Markdown serializes `root` to, read from the tree.
+
+    Walking the tree spares tokenizing the HTML again. `stashed` is Markdown's stash of HTML; a
+    paragraph holding only the placeholder of a code block is replaced by that block, whose text is
+    hidden, so it is skipped. None when the tree holds another placeholder that only serializing
+    replaces (raw HTML, entities and footnotes leave `\x02...\x03` in it), or a comment: the HTML
+    must then be read.
+    """
+    from markdown.util import HTML_PLACEHOLDER
+    if not all(isinstance(html, str) and CODE_BLOCK.fullmatch(html) for html in stashed):
+        return None
+    reader = _TreeReader({HTML_PLACEHOLDER % i for i in range(len(stashed))})
+    try:
+        if root.text:
+            reader.data(root.text)
+        for child in root:  # the root is the wrapper Markdown strips
+            reader.element(child, False)
+    except _Unreadable:
+        return None
+    return tuple(reader.blocks)
+
+
+class _Unreadable(Exception):
+    """The tree holds what only the serializer and postprocessors turn into HTML."""
+
+
+class _TreeReader(_BlockParser):
+    """`_BlockParser` for a tree: its elements nest, so each end tag closes the element it follows."""
+
+    def __init__(self, skipped):
+        super().__init__()
+        self.skipped = skipped
+
+    def element(self, element, emergency: bool):
+        tag = element.tag
+        if tag is None:  # text-only: the serializer writes its text and children without a tag
+            if element.text:
+                self.data(element.text)
+            for child in element:
+                self.element(child, emergency)
+        elif tag == "p" and self.skipped and element.text in self.skipped and not len(element) and not element.attrib:
+            pass  # `<p>placeholder</p>` becomes the code block alone, which opens no block and shows no text
+        elif not isinstance(tag, str):
+            raise _Unreadable
+        else:
+            self._open(element, tag.lower(), emergency)
+        if element.tail:
+            self.data(element.tail)
+
+    def _open(self, element, tag: str, emergency: bool):
+        attributes = element.attrib
+        classes = ()
+        if attributes:
+            if any(value is not None and "\x02" in value for value in attributes.values()):
+                raise _Unreadable
+            if any(not name.islower() for name in attributes):
+                attributes = {name.lower(): value for name, value in attributes.items()}
+            if attributes.get("class"):
+                classes = attributes["class"].split()
+        emergency = emergency or (tag == "div" and "emergency" in classes)
+        hides = tag in SKIPPED or (tag == "sup" and "cite" in classes)
+        open_blocks = self.open
+        if open_blocks:
+            current = open_blocks[-1]
+            if tag == "sup" and hides:
+                current.cited = True
+            if tag in ("br", "p", "td", "th"):
+                current.parts.append(" | " if tag in ("td", "th") else " ")  # cells stay apart, lines too
+            if tag == "a" and not self.hidden and not hides and attributes.get("href"):
+                current.links.append(attributes["href"])
+        block = None if hides else self._block_for(tag, classes, emergency)
+        if block is not None:
+            open_blocks.append(block)
+            self.containers += block.kind in (ITEM, TABLE)
+        self.hidden += hides
+        if element.text:
+            self.data(element.text)
+        for child in element:
+            self.element(child, emergency)
+        self.hidden -= hides
+        if block is not None:
+            open_blocks.pop()
+            self.containers -= block.kind in (ITEM, TABLE)
+            self._close(block)
+
+    def data(self, text: str):
+        if "\x02" in text:
+            raise _Unreadable
+        if self.open and not self.hidden:
+            self.open[-1].parts.append(text)
 
 
 def plain_markdown(text: str) -> str:
