@@ -388,8 +388,8 @@ def _remember(renderer: Renderer, cache, rendered: Rendered, fragment: Fragment,
 
 
 def _run(renderer: Renderer, tasks, processes, inspect, done: dict):
-    """Render and inspect the groups of tasks, in worker processes when there are enough to pay for
-    starting them; return ([(Rendered, Fragment)] per task, (findings, syllable counts)) for each."""
+    """Render and inspect each task (a translation group's pages), in worker processes when there are
+    enough to pay for starting them; return ([(Rendered, Fragment) per page], Inspected) for each."""
     if not tasks:
         return []
     renderer.theme_loader.loaded  # load templates once, before forking, not once per worker
