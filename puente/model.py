@@ -305,7 +305,8 @@ class Rendered:
     """The complete HTML document, when this process holds it; "" when `stored` names the file that does,
     or when the page failed to render."""
     content: str
-    """The HTML of the Markdown body alone."""
+    """The HTML of the Markdown body alone; "" in a build that keeps no cache (`build --no-cache`), once
+    the checks have read it in the process that rendered the page."""
     heading_ids: frozenset
     headings: tuple
     """(level, text, line) for each heading in the body."""

@@ -44,3 +44,24 @@ def test_a_broken_glossary_is_reported_once(scratch):
     glossary = [d for d in result.diagnostics if d.path == "seeds/glossary.yaml"]
     assert len(glossary) == 1 and glossary[0].level == "error"
     assert [d for d in whole_site(result) if d.path == "seeds/glossary.yaml"] == glossary
+
+
+def test_findings_made_in_the_render_workers_are_those_of_one_run_over_the_site(scratch):
+    # Enough translation groups to render and check them in two worker processes.
+    pages = {}
+    for i in range(60):
+        pages[f"content/en/many/p{i:02}.md"] = page(f"Page {i}", f"Call [988](tel:988). About {i % 9 + 1} in 10 pills "
+                                                    f"had 2 mg.\n\n#### Skipped {i}", translation_key=f"many-{i}")
+        pages[f"content/es/muchas/p{i:02}.md"] = page(f"Página {i}", "Llame al [989](tel:989). Unas 6 de cada 10 "
+                                                      "pastillas.", translation_key=f"many-{i}")
+    site = scratch({**BILINGUAL, **pages})
+    serial = site.run("--no-cache", "--jobs", "1", "--output", "serial")
+    parallel = site.run("--no-cache", "--jobs", "2", "--output", "parallel")
+    problems = [line for line in parallel.stderr.splitlines() if ": warning: " in line or ": error: " in line]
+    assert problems == [line for line in serial.stderr.splitlines() if ": warning: " in line or ": error: " in line]
+    result = build(load_config(str(site.root)), write=False, processes=1)
+    whole = whole_site(result)  # in another order: a pair's findings come together, not page by page
+    assert sorted(map(str, whole)) == sorted(map(str, run_checks(result.site, result.rendered, _seeds(result))))
+    codes = {d.code for d in whole}
+    assert {line for line in problems if line.rsplit("[", 1)[-1].rstrip("]") in codes} == {str(d) for d in whole}
+    assert codes >= {"uncited-figure", "fact-parity", "skipped-heading-level"} and len(whole) >= 240
