@@ -166,7 +166,7 @@ class Checker:
         here = {r.page.source: r for r in rendered}
         found, covered = {}, set()
         for r in rendered:
-            group = self._group(r.page, here, others)
+            group = self._group(r, here, others)
             for scope, looked_at in ((PAGE, [r]), (PAIR, group)):
                 key = self.key(looked_at, scope) if looked_at else None
                 if key is not None and key not in found and self.cached(key) is None:
@@ -175,15 +175,25 @@ class Checker:
                 covered.add(r.page.source)
         return Inspected(found, SYLLABLES.take(), frozenset(covered))
 
-    def _group(self, page, here, others) -> list:
-        """The Rendered of the page's group, as `_CheckContext.group` makes it; [] when one is not at hand."""
-        site = self.site
-        if site.page(page.translation_key, page.lang) is not page:
-            members = [page]
-        else:
-            members = [p for lang in site.config.langs for p in [site.page(page.translation_key, lang)] if p]
-        group = [here.get(p.source) or others.get(p.source) for p in members]
-        return group if all(g is not None and g.page is p for g, p in zip(group, members)) else []
+    def _group(self, r, here, others) -> list:
+        """The page's group as `group` makes it from the site's pages; [] when one is not at hand."""
+        def at(translation_key, lang):
+            member = self.site.page(translation_key, lang)
+            return member and (here.get(member.source) or others.get(member.source) or MISSING)
+        group = self.group(r, at)
+        return [] if any(g is MISSING for g in group) else group
+
+    def group(self, r, at) -> list:
+        """The page and its translations that exist, in language order (the same list for each of them),
+        `at(translation_key, lang)` giving each one's Rendered."""
+        if at(r.page.translation_key, r.page.lang) is not r:
+            return [r]  # a second page of the same key and language (an error already) is checked alone
+        found = (at(r.page.translation_key, lang) for lang in self.site.config.langs)
+        return [g for g in found if g is not None]
+
+
+MISSING = object()
+"""A page of a group whose Rendered the render stage does not have at hand."""
 
 
 class _CheckContext:
@@ -194,11 +204,7 @@ class _CheckContext:
         self.by_key = {(r.page.translation_key, r.page.lang): r for r in rendered}
 
     def group(self, r) -> list:
-        """The page and its translations that exist, in language order (the same list for each of them)."""
-        if self.by_key.get((r.page.translation_key, r.page.lang)) is not r:
-            return [r]  # a second page of the same key and language (an error already) is checked alone
-        found = (self.by_key.get((r.page.translation_key, lang)) for lang in self.checker.site.config.langs)
-        return [g for g in found if g is not None]
+        return self.checker.group(r, lambda translation_key, lang: self.by_key.get((translation_key, lang)))
 
     def looked_at(self, r, scope: str) -> list:
         return self.group(r) if scope == PAIR else [r]

@@ -142,9 +142,15 @@ class _BlockParser(HTMLParser):
         """How many open blocks are list items or tables, whose paragraphs are part of them."""
 
     def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs) if attrs else {}
+        block, emergency, hides = self._start(tag, dict(attrs) if attrs else {}, bool(self.stack) and self.stack[-1][2])
+        if tag not in VOID:
+            self.hidden += hides
+            self.stack.append((tag, block, emergency, hides))
+
+    def _start(self, tag: str, attrs: dict, inside_emergency: bool) -> tuple:
+        """Take an element's start: return (the block it opens or None, inside an emergency box, hides its text)."""
         classes = attrs["class"].split() if attrs.get("class") else ()
-        emergency = bool(self.stack) and self.stack[-1][2] or (tag == "div" and "emergency" in classes)
+        emergency = inside_emergency or (tag == "div" and "emergency" in classes)
         hides = tag in SKIPPED or (tag == "sup" and "cite" in classes)
         if tag == "sup" and hides and self.open:
             self.open[-1].cited = True
@@ -156,9 +162,7 @@ class _BlockParser(HTMLParser):
         if block is not None:
             self.open.append(block)
             self.containers += block.kind in (ITEM, TABLE)
-        if tag not in VOID:
-            self.hidden += hides
-            self.stack.append((tag, block, emergency, hides))
+        return block, emergency, hides
 
     def _block_for(self, tag, classes, emergency):
         if tag in HEADINGS:
@@ -179,12 +183,12 @@ class _BlockParser(HTMLParser):
             self.hidden -= hides
             if block is not None:
                 self.open.remove(block)
-                self.containers -= block.kind in (ITEM, TABLE)
                 self._close(block)
             if name == tag:
                 break
 
     def _close(self, block: _Open):
+        self.containers -= block.kind in (ITEM, TABLE)
         text = " ".join("".join(block.parts).split()).strip(" |")
         self.blocks.append((block.kind, MARKER_GAP.sub(r"\1", text), block.cited, block.emergency, tuple(block.links)))
 
@@ -249,29 +253,12 @@ class _TreeReader(_BlockParser):
 
     def _open(self, element, tag: str, emergency: bool):
         attributes = element.attrib
-        classes = ()
         if attributes:
             if any(value is not None and "\x02" in value for value in attributes.values()):
                 raise _Unreadable
             if any(not name.islower() for name in attributes):
                 attributes = {name.lower(): value for name, value in attributes.items()}
-            if attributes.get("class"):
-                classes = attributes["class"].split()
-        emergency = emergency or (tag == "div" and "emergency" in classes)
-        hides = tag in SKIPPED or (tag == "sup" and "cite" in classes)
-        open_blocks = self.open
-        if open_blocks:
-            current = open_blocks[-1]
-            if tag == "sup" and hides:
-                current.cited = True
-            if tag in ("br", "p", "td", "th"):
-                current.parts.append(" | " if tag in ("td", "th") else " ")  # cells stay apart, lines too
-            if tag == "a" and not self.hidden and not hides and attributes.get("href"):
-                current.links.append(attributes["href"])
-        block = None if hides else self._block_for(tag, classes, emergency)
-        if block is not None:
-            open_blocks.append(block)
-            self.containers += block.kind in (ITEM, TABLE)
+        block, emergency, hides = self._start(tag, attributes, emergency)
         self.hidden += hides
         if element.text:
             self.data(element.text)
@@ -279,8 +266,7 @@ class _TreeReader(_BlockParser):
             self.element(child, emergency)
         self.hidden -= hides
         if block is not None:
-            open_blocks.pop()
-            self.containers -= block.kind in (ITEM, TABLE)
+            self.open.pop()
             self._close(block)
 
     def data(self, text: str):
