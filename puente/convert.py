@@ -24,6 +24,9 @@ EXTENSIONS = (*EXTRA, "admonition", "sane_lists")
 a sixth of each conversion."""
 CITATION = r"\[(@[\w.:-]+(?:\s*;\s*@[\w.:-]+)*)\]"
 ALIGN = re.compile(r"text-align:\s*(left|right|center)")
+PLAIN_CODE = re.compile(r'<pre><code(?: class="language-[\w#.+-]+")?>[^<]*</code></pre>')
+"""A fenced code block as Python-Markdown stashes it when the author gave it no attributes: its code is
+escaped, and its one attribute is the language the sanitizer would keep."""
 DECORATIVE = "decorative"
 """The class that declares an image purely decorative: `![](/images/line.png){.decorative}`."""
 
@@ -59,7 +62,9 @@ class Converter:
         raw_html = [block for block in stash if isinstance(block, str)]
         state.diagnostics.extend(_raw_html_problems(page, raw_html))
         # What Markdown itself made was scrubbed in the tree; only raw HTML needs the (costlier) sanitizer.
-        if not self.link_map.allow_raw_html and any(not isinstance(b, str) or "<" in b for b in stash):
+        # A fenced code block is stashed as HTML too, but one without attributes holds only escaped text.
+        if not self.link_map.allow_raw_html and any(not isinstance(b, str) or "<" in b and not PLAIN_CODE.fullmatch(b)
+                                                    for b in stash):
             html = sanitize(html)
         html = add_noopener(html)
         from .cache import digest

@@ -53,6 +53,20 @@ def test_raw_html_is_sanitized_by_default(scratch):
     assert "<a>raw link</a>" in content and "<a>markdown link</a>" in content
 
 
+def test_code_blocks_keep_their_code_escaped_and_lose_attributes_an_author_adds(scratch):
+    plain = '```python\nif a < b and c > d: print("<script>alert(1)</script>")\n```\n'
+    attributed = '``` { .js onclick="alert(1)" data-x="y" }\nx = "<b>"\n```\n'
+    site = scratch({**BILINGUAL, "content/en/plain.md": page("Plain", plain),
+                    "content/en/attributed.md": page("Attributed", attributed)})
+    assert site.run().returncode == 0
+    main = {name: site.output(f"en/{name}/index.html").split('<main id="main"')[1].split("</main>")[0]
+            for name in ("plain", "attributed")}
+    assert ('<pre><code class="language-python">if a &lt; b and c &gt; d: '
+            'print(&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;)\n</code></pre>') in main["plain"]
+    assert '<pre><code class="language-js">x = "&lt;b&gt;"\n</code></pre>' in main["attributed"]
+    assert "onclick" not in main["attributed"] and "data-x" not in main["attributed"]
+
+
 def test_allow_raw_html_keeps_trusted_html_as_written(scratch):
     trusted = '<video controls src="/clip.mp4"></video>\n\n<div class="callout" style="color: red">Call 911</div>'
     site = scratch({**BILINGUAL, "content/en/trusted.md": page("Trusted", trusted)})
