@@ -1,17 +1,21 @@
-"""Python-Markdown sped up (inline patterns skipped, block-level tags in a set) gives exactly its own output."""
+"""Python-Markdown sped up (inline patterns skipped, prose read in one pass, block-level tags in a set)
+gives exactly its own output."""
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 
 import markdown
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from markdown.extensions import Extension
+from markdown.treeprocessors import InlineProcessor
 
-from puente.convert import EXTENSIONS
-from puente.inline import TRIGGERS, speed_up
+from puente.convert import EXTENSIONS, Converter
+from puente.inline import TRIGGERS, ProseReader, speed_up
+from puente.model import LinkMap, Page
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -77,3 +81,73 @@ def test_every_standard_pattern_is_known_so_it_can_be_skipped():
     assert set(names) == set(TRIGGERS) == set(EACH_PATTERN)
     for name in names:
         assert isinstance(md.inlinePatterns[name], TRIGGERS[name][0]), name
+
+
+PROSE = ["*", "**", "***", "`", "`code`", "`a*b`", "``x`y``", "[", "]", "(", ")", "[@a]", "[@a; @b]", "[@zz]",
+         "[x](y.md)", "[**x**](y.md)", "[*x* y](https://example.org/)", "[x](<a b.md>)", "[x] (y.md)",
+         "[@a](y.md)", ".", ",", ";", ":", "!", "?", "¿", "¡", '"', "'", "-", "—", "_", "&", "<", "\\", "![",
+         "  \n", "\n", "\t", " ", " ", " ", "word", "más", "a1"]
+"""What prose is made of, and the characters around it that make the prose reader give up."""
+CORE = ["*", "**", "***", " ", " ", "word", "b", ".", "(", ")", "¿", "`c`", "[@a]", "[x](y.md)", "\n"]
+"""Few enough pieces that short texts try every way delimiters can meet words, spaces and punctuation."""
+BLOCKS = ["{}", "- {}", "1. {}", "## {}", "> {}", "| {} | b |\n|---|---|\n| c | {} |", "!!! note \"{}\"\n    {}",
+          "Term\n:   {}"]
+"""Where prose is found: paragraphs, list items, headings, quotes, table cells, admonitions, definitions."""
+
+
+def converters() -> tuple[Converter, Converter]:
+    """The site's converter, and the same with Python-Markdown's own inline stage in place of ours."""
+    links = LinkMap("/", {}, frozenset(), frozenset(), frozenset(["a", "b"]))
+    ours, stock = Converter(links), Converter(links)
+    stock.md.treeprocessors.register(InlineProcessor(stock.md), "inline", 20)
+    return ours, stock
+
+
+def page(body: str) -> Page:
+    return Page("en", "content/en/p.md", "p.md", "p", "/en/p/", "T", "D", body, 5)
+
+
+OURS, STOCK = converters()
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(CORE), max_size=10).map("".join) | st.lists(st.sampled_from(PROSE), max_size=30).map("".join),
+       st.sampled_from(BLOCKS))
+def test_prose_read_in_one_pass_converts_exactly_as_python_markdown_does(text, block):
+    body = block.replace("{}", text)
+    with reads() as read:
+        ours = OURS.convert(page(body))
+    stock = STOCK.convert(page(body))
+    event("some text read as prose" if any(made is not None for made in read) else "no text read as prose")
+    assert (ours.html, ours.citations, ours.diagnostics) == (stock.html, stock.citations, stock.diagnostics)
+
+
+@contextlib.contextmanager
+def reads():
+    """What ProseReader.read gives, each time it is asked, while in the block."""
+    read, original = [], ProseReader.read
+    ProseReader.read = lambda self, data: read.append(original(self, data)) or read[-1]
+    try:
+        yield read
+    finally:
+        ProseReader.read = original
+
+
+def test_the_prose_reader_reads_prose_and_gives_way_on_anything_else():
+    with reads() as read:
+        OURS.convert(page("Call **now**, then *wait* for `help` [@a] at [the page](y.md).\n\n"
+                          "A hard  \nbreak, an &amp; entity, an a*b."))
+    # The third text is the citation's "[1]", which the inline stage reads again, as Python-Markdown does.
+    assert [made is not None for made in read] == [True, False, False]
+
+
+def test_the_prose_reader_stands_in_only_for_the_patterns_it_knows():
+    """Another extension's inline pattern could match prose: with one registered, every text takes the
+    patterns' way."""
+    assert OURS.md.treeprocessors["inline"].prose is not None
+    extra = Converter(LinkMap("/", {}, frozenset(), frozenset(), frozenset()))
+    extra.md.inlinePatterns.register(markdown.inlinepatterns.SimpleTagInlineProcessor(r"(~~)(.+?)~~", "del"),
+                                     "del", 65)
+    extra.convert(page("a ~~b~~ c"))
+    assert extra.md.treeprocessors["inline"].prose is None
