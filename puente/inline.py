@@ -185,16 +185,11 @@ class ProseReader:
             return None
         found = []
         for piece in pieces:
-            if not isinstance(piece, str) or "[" not in piece and "]" not in piece:
-                if isinstance(piece, str) and LEFT_OVER.search(piece):
-                    return None
-                found.append(piece)
-                continue
-            split = self._links(self._citations(piece))
-            if split is None or any(isinstance(p, str) and LEFT_OVER.search(p) for p in split):
+            split = self._links(self._citations(piece)) if isinstance(piece, str) and "[" in piece else [piece]
+            if split is None:
                 return None
             found += split
-        return found
+        return None if any(isinstance(p, str) and LEFT_OVER.search(p) for p in found) else found
 
     def _citations(self, text: str) -> list:
         pieces, at = [], 0
@@ -210,7 +205,7 @@ class ProseReader:
             while isinstance(piece, str) and (bracket := piece.find("[", at)) >= 0:
                 element, start, end = self.link.handleMatch(self.link.compiled_re.match(piece, bracket), piece)
                 text = element.text if element is not None else None
-                pairs = emphasis_pairs(text) if text and not LEFT_OVER.search(text) and ATOM not in text else None
+                pairs = emphasis_pairs(text) if text and not LEFT_OVER.search(text) else None
                 if element is None or len(element) or pairs is None:
                     return None
                 found += [piece[at:start], ("link", element, pairs)]
