@@ -6,6 +6,7 @@ that does not. Readability formulas are pinned against published worked examples
 
 import datetime
 import json
+import re
 import sys
 
 import pytest
@@ -17,6 +18,7 @@ from puente.checks.facts import figures, phone_numbers
 from puente.checks.readability import (FERNANDEZ_HUERTA_BANDS, INFLESZ_BANDS, Score, band, count_sentences,
                                        list_words, score_text, textstat_backend)
 from puente.checks.review import add_months
+from puente.checks.words import word_lines, words
 
 CONTENT_CODES = ("extra-h1", "skipped-heading-level", "uncited-figure", "unknown-source", "unused-source",
                  "fact-parity", "glossary", "readability", "emergency-readability", "review-due",
@@ -318,6 +320,15 @@ def test_words_and_sentences_are_counted_exactly_as_textstat_counts_them(text):
     backend = textstat_backend()
     assert list_words(text) == backend.selections.list_words(text, lowercase=True)
     assert count_sentences(text) == backend.counts.count_sentences(text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.text(alphabet=TRICKY + "ßﬁ€“”•\x85\x81\u0301", max_size=60), st.text(max_size=60)))
+def test_words_are_those_the_regular_expression_finds(text):
+    # Byte tables answer for text cp1252 encodes (curly quotes, €, the undefined byte 0x81's neighbours),
+    # the regular expression for the rest (a combining accent, ﬁ): both must cut the same words.
+    assert words(text) == re.findall(r"\w+", text)
+    assert word_lines(text) == [line.strip(" ") for line in re.sub(r"[^\w\n]+", " ", text).split("\n")]
 
 
 def test_cmu_dictionary_counts_syllables_offline_without_nltk():

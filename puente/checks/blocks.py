@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
-from itertools import islice
+from itertools import accumulate
+
+from .words import word_lines, words
 
 PARAGRAPH, ITEM, TABLE, HEADING, TITLE = "paragraph", "list item", "table", "heading", "title"
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -20,7 +22,6 @@ SKIPPED = {"pre", "code", "script", "style", "kbd"}
 """Code is not prose: its text is neither scored nor searched for figures."""
 MARKER_GAP = re.compile(r" ([.,;:!?)»])")
 """The space left before punctuation where a citation marker was removed."""
-WORD = re.compile(r"\w+")
 VOID = {"br", "hr", "img", "input", "meta", "link", "wbr", "source", "col", "area"}
 
 
@@ -294,19 +295,14 @@ class _Locator:
 
     def __init__(self, body: str, body_line: int):
         self.body_line = body_line
-        self.starts, pieces, offset = [], [], 0
-        # One pass of each pattern over the whole body, not one per line: the same pieces, a tenth of the calls.
-        for line in re.sub(r"[^\w\n]+", " ", plain_markdown(body).casefold()).split("\n"):
-            piece = line.strip(" ")  # the sub left single spaces between words: no other whitespace
-            self.starts.append(offset)
-            pieces.append(piece)
-            offset += len(piece) + 1
+        pieces = word_lines(plain_markdown(body).casefold())
+        self.starts = list(accumulate((len(piece) + 1 for piece in pieces[:-1]), initial=0))
         self.text = " " + " ".join(pieces) + " "
         self.cursor = 0
         self.last = body_line
 
     def __call__(self, text: str) -> int:
-        probe = " ".join(m.group() for m in islice(WORD.finditer(text.casefold()), 6))  # first six words
+        probe = " ".join(words(text.casefold())[:6])
         if not probe:
             return self.last
         found = self.text.find(f" {probe} ", self.cursor)

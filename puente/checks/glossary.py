@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 
 import yaml
 
 from ..model import ERROR, WARNING, Diagnostic
 from .blocks import line_of, page_blocks
+from .words import words
 
 GLOSSARY = "seeds/glossary.yaml"
 
@@ -88,7 +88,7 @@ def _padded(text: str) -> tuple[str, frozenset]:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.casefold())
+    return words(text.casefold())
 
 
 def _first_use(forms, searchable: tuple[str, frozenset]) -> str | None:

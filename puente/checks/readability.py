@@ -19,6 +19,7 @@ from functools import lru_cache
 from ..cache import Learned
 from ..model import WARNING, Diagnostic
 from .blocks import ITEM, PARAGRAPH, page_blocks
+from .words import without_punctuation
 
 TEXTSTAT_LANGS = {"en": "en_US", "es": "es"}
 """Languages that have a formula, and the locale textstat hyphenates them with."""
@@ -197,7 +198,6 @@ def _count(text: str, lang: str) -> list:
 ENDS_SENTENCE = re.compile(r"[.!?…]$")
 LONE_APOSTROPHE = re.compile(r"'(?![tsd]|ve|ll|re)")
 """An apostrophe that does not start an English contraction's ending: textstat removes it."""
-PUNCTUATION = re.compile(r"[^\w\s']")
 SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 WORD_TOKEN = re.compile(r"\S*?\w\S*")
 """A whitespace-separated token with a letter or digit: what is left of it once punctuation goes."""
@@ -205,7 +205,7 @@ WORD_TOKEN = re.compile(r"\S*?\w\S*")
 
 def list_words(text: str) -> list[str]:
     """textstat's `list_words(text, lowercase=True)`: the lowercased words, punctuation removed."""
-    return PUNCTUATION.sub("", LONE_APOSTROPHE.sub("", text)).lower().split()
+    return without_punctuation(LONE_APOSTROPHE.sub("", text) if "'" in text else text).lower().split()
 
 
 def count_sentences(text: str) -> int:
