@@ -14,7 +14,7 @@ from html import unescape
 from html.parser import HTMLParser
 from itertools import accumulate
 
-from .words import word_lines, words
+from .words import word_lines
 
 PARAGRAPH, ITEM, TABLE, HEADING, TITLE = "paragraph", "list item", "table", "heading", "title"
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -22,6 +22,8 @@ SKIPPED = {"pre", "code", "script", "style", "kbd"}
 """Code is not prose: its text is neither scored nor searched for figures."""
 MARKER_GAP = re.compile(r" ([.,;:!?)»])")
 """The space left before punctuation where a citation marker was removed."""
+FIRST_WORDS = re.compile(r"\W*(\w+)" + r"(?:\W+(\w+))?" * 5)
+"""A block's first six words, by which it is found in the source."""
 VOID = {"br", "hr", "img", "input", "meta", "link", "wbr", "source", "col", "area"}
 
 
@@ -302,7 +304,8 @@ class _Locator:
         self.last = body_line
 
     def __call__(self, text: str) -> int:
-        probe = " ".join(words(text.casefold())[:6])
+        found = FIRST_WORDS.match(text.casefold())
+        probe = " ".join(word for word in found.groups() if word) if found else ""
         if not probe:
             return self.last
         found = self.text.find(f" {probe} ", self.cursor)
