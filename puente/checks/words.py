@@ -1,10 +1,12 @@
 """Word characters, as Python's regular expressions mean `\\w`, found at the speed of bytes.translate.
 
 The checks cut every page into words several times (to locate blocks in the source, to search the
-glossary), and a regular expression over a page's text, replacing or finding ~1,000 runs of
-punctuation and space, was a tenth of the checks' time. Text that cp1252 encodes (English and
-Spanish, curly quotes, dashes and ellipses included) is classified one byte per character through a
-table made from that same `\\w`; other text still takes the regular expression.
+glossary, to count words for readability), and a regular expression over a page's text, replacing
+or finding ~1,000 runs of punctuation and space, was a tenth of the checks' time. Text that Latin-1
+encodes (English, Spanish without curly quotes), else cp1252 (curly quotes, dashes and ellipses
+too), is classified one byte per character through tables made from those same patterns; other
+text still takes the regular expressions. Latin-1 is tried first because Python encodes and
+decodes it without a lookup table.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ import re
 
 NON_WORD = re.compile(r"[^\w\n]+")
 PUNCTUATION = re.compile(r"[^\w\s']")
-ENCODING = "cp1252"
+ENCODINGS = ("latin-1", "cp1252")
 
 
-def _bytes_of(pattern: re.Pattern) -> bytes:
-    """The bytes whose character (in ENCODING) `pattern` matches; a byte no character encodes to is left out."""
+def _bytes_of(pattern: re.Pattern, encoding: str) -> bytes:
+    """The bytes whose character `pattern` matches; a byte no character encodes to is left out."""
     found = []
     for byte in range(256):
         try:
-            char = bytes([byte]).decode(ENCODING)
+            char = bytes([byte]).decode(encoding)
         except UnicodeDecodeError:
             continue
         if pattern.fullmatch(char):
@@ -29,27 +31,36 @@ def _bytes_of(pattern: re.Pattern) -> bytes:
     return bytes(found)
 
 
-SPACED = bytes.maketrans(_bytes_of(NON_WORD), b" " * len(_bytes_of(NON_WORD)))
-"""Each byte of a character that is neither a word character nor a newline to a space."""
-PUNCTUATION_BYTES = _bytes_of(PUNCTUATION)
+def _spacing(encoding: str) -> bytes:
+    """A translation table: each byte of a character neither a word character nor a newline to a space."""
+    spaced = _bytes_of(NON_WORD, encoding)
+    return bytes.maketrans(spaced, b" " * len(spaced))
+
+
+SPACED = {encoding: _spacing(encoding) for encoding in ENCODINGS}
+PUNCTUATION_BYTES = {encoding: _bytes_of(PUNCTUATION, encoding) for encoding in ENCODINGS}
 
 
 def spaced(text: str) -> str:
     """`text` with the characters that are neither word characters nor newlines replaced by spaces."""
-    try:
-        data = text.encode(ENCODING)
-    except UnicodeEncodeError:
-        return NON_WORD.sub(" ", text)
-    return data.translate(SPACED).decode(ENCODING)
+    for encoding in ENCODINGS:
+        try:
+            data = text.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        return data.translate(SPACED[encoding]).decode(encoding)
+    return NON_WORD.sub(" ", text)
 
 
 def without_punctuation(text: str) -> str:
     """`text` without the characters that are neither word characters, whitespace nor apostrophes."""
-    try:
-        data = text.encode(ENCODING)
-    except UnicodeEncodeError:
-        return PUNCTUATION.sub("", text)
-    return data.translate(None, PUNCTUATION_BYTES).decode(ENCODING)
+    for encoding in ENCODINGS:
+        try:
+            data = text.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        return data.translate(None, PUNCTUATION_BYTES[encoding]).decode(encoding)
+    return PUNCTUATION.sub("", text)
 
 
 def words(text: str) -> list[str]:
