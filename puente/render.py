@@ -378,8 +378,8 @@ class _RecentRenders:
 
 def _remember(renderer: Renderer, cache, rendered: Rendered, fragment: Fragment, cited=()):
     """Keep what can be reused: never a page with errors, whose messages may depend on the whole site."""
-    if cache is None or has_errors(rendered.diagnostics):
-        return
+    if cache is None or not cache.keeps or has_errors(rendered.diagnostics):
+        return  # a cache that keeps nothing (--no-cache) would drop the entries whose keys cost 1% of a build
     fragment_key, html_key = renderer.fragment_key(rendered.page), renderer.html_key(rendered.page, fragment, cited)
     cache.put("fragments", fragment_key, replace(fragment, blocks=None) if fragment.blocks is not None else fragment)
     cache.put("html", html_key, rendered.html_digest)  # the HTML itself is in the output folder
