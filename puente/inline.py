@@ -7,8 +7,9 @@ skipped. The output is the same: a skipped pattern is one whose search would hav
 
 Most prose holds nothing but code spans, citations, plain links and `*`/`**` emphasis that opens
 after a space and closes before one. For such text `ProseReader` makes in one pass what the
-patterns would make one by one (and emphasis at a cost of several calls per delimiter), and any
-other text takes the patterns' way. tests/test_inline.py holds the two ways to the same HTML.
+patterns would make one by one (and emphasis at a cost of several calls per delimiter), with its
+elements already in place rather than behind placeholders to be found again; any other text takes
+the patterns' way. tests/test_inline.py holds the two ways to the same HTML.
 
 Python-Markdown also asks whether each element's tag is block-level by searching a list of ~60
 names; a set built once answers the same.
@@ -54,8 +55,21 @@ class SkippingInlineProcessor(treeprocessors.InlineProcessor):
         for item, pattern in zip(self.inlinePatterns._priority, patterns):
             triggers = _triggers(item.name, pattern)
             self.triggered.append((pattern, triggers[0] if triggers else None, triggers[1:]))
-        self.prose = ProseReader.for_patterns(self.inlinePatterns, self._InlineProcessor__stashNode)
+        self.prose = ProseReader.for_patterns(self.inlinePatterns)
         return super().run(tree, ancestors)
+
+    def _InlineProcessor__processPlaceholders(self, data, parent: etree.Element, isText: bool = True) -> list:
+        # InlineProcessor.__processPlaceholders, which finds the placeholders in the text __handleInline
+        # gave and puts their elements in; text the prose reader read comes with its elements in place.
+        if not isinstance(data, Prose):
+            return super()._InlineProcessor__processPlaceholders(data, parent, isText)
+        # `run`, the one caller with Prose, has just taken the text (or tail) away: nothing to add it to.
+        if data.text:
+            if isText:
+                parent.text = data.text
+            else:
+                parent.tail = data.text
+        return [(element, self.ancestors[:]) for element in data.elements]
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         # The loop of InlineProcessor.__handleInline (name-mangled, hence the name), plus the skip.
@@ -144,8 +158,9 @@ what its placeholder is, a character that is neither a space nor a `*`."""
 class ProseReader:
     """The inline stage for prose: code spans, citations, plain links and simple emphasis in one pass.
 
-    `read` gives what `InlineProcessor.__handleInline` would, the text with a placeholder for each
-    element made (stashed with `stash`), or None for text it does not read. Code spans, links and
+    `read` gives what `InlineProcessor.__handleInline` and then `__processPlaceholders` would: the
+    text itself when it makes no element, else `Prose`, the text with its elements in place; or None
+    for text it does not read. Code spans, links and
     citations are made by Python-Markdown's own patterns (and the site's); only emphasis pairing is
     done here, for the one shape whose pairing is plain: each `*` or `**` opens after a space (or the
     text's start, or OPENS_AFTER) before a non-space, and the next run, of the same length, closes it
@@ -153,11 +168,11 @@ class ProseReader:
     left unpaired.
     """
 
-    def __init__(self, code, citation, link, stash):
-        self.code, self.citation, self.link, self.stash = code, citation, link, stash
+    def __init__(self, code, citation, link):
+        self.code, self.citation, self.link = code, citation, link
 
     @classmethod
-    def for_patterns(cls, registry, stash) -> "ProseReader | None":
+    def for_patterns(cls, registry) -> "ProseReader | None":
         """A reader for these patterns, or None unless they are exactly those it stands in for, in that
         order: another extension's pattern could match prose, and it would then be skipped."""
         names = [item.name for item in registry._priority]
@@ -176,9 +191,9 @@ class ProseReader:
         citation = registry["citation"]
         if getattr(citation, "triggers", None) != ("[@",) or citation.ANCESTOR_EXCLUDES:
             return None
-        return cls(registry["backtick"], citation, registry["link"], stash)
+        return cls(registry["backtick"], citation, registry["link"])
 
-    def read(self, data: str) -> str | None:
+    def read(self, data: str) -> "Prose | str | None":
         if REFUSED.search(data):
             return None
         pieces = self._bracketed(self._code_spans(data))
@@ -190,7 +205,12 @@ class ProseReader:
             return None
         # Only now are citations made: making one numbers it and may report it, which must happen once.
         atoms = (self._made(p) for p in pieces if not isinstance(p, str))
-        return self._emphasized(flat, pairs, lambda: self.stash(next(atoms), None))
+        parts = self._emphasized(flat, pairs, lambda: next(atoms))
+        if len(parts) == 1:
+            return parts[0]
+        for element, tail in zip(parts[1::2], parts[2::2]):
+            element.tail = tail or None
+        return Prose(parts[0], parts[1::2])
 
     def _code_spans(self, data: str) -> list | None:
         """The text split into strings and code elements, as the backtick pattern, which runs first, splits it."""
@@ -245,30 +265,58 @@ class ProseReader:
         kind, first, second = piece
         if kind == "citation":
             return self.citation.handleMatch(first, second)[0]
-        first.text = self._emphasized(first.text, second, None)  # a link's text gets the patterns after it
+        if second:  # a link's text gets the patterns after it: its emphasis
+            _fill(first, self._emphasized(first.text, second, None))
         return first
 
-    def _emphasized(self, flat: str, pairs: list, atom) -> str:
-        """`flat` with each pair's emphasis, and each ATOM, replaced by the placeholder of its element."""
-        def fill(text):  # called left to right, so atoms are made in the order they are written
-            return "".join(_alternate(text.split(ATOM), atom)) if atom is not None and ATOM in text else text
-        out, at = [], 0
+    def _emphasized(self, flat: str, pairs: list, atom) -> list:
+        """`flat` as [text, element, text, ..., element, text]: each pair's emphasis, and each ATOM's
+        element (`atom()` makes them in the order they are written), between the texts around them."""
+        def split(text):  # called left to right, so atoms are made in the order they are written
+            return _alternate(text.split(ATOM), atom) if atom is not None and ATOM in text else [text]
+        out, at = [""], 0
         for start, end, size in pairs:
             element = etree.Element("strong" if size == 2 else "em")
-            before = fill(flat[at:start])
-            element.text = fill(flat[start + size:end - size])
-            out += [before, self.stash(element, None)]
+            _join(out, split(flat[at:start]))
+            _fill(element, split(flat[start + size:end - size]))
+            out += [element, ""]
             at = end
-        out.append(fill(flat[at:]))
-        return "".join(out)
+        return _join(out, split(flat[at:]))
 
 
-def _alternate(parts: list, atom):
-    """parts[0], atom(), parts[1], atom(), ... parts[-1]."""
-    yield parts[0]
+class Prose:
+    """Text the prose reader read, as __processPlaceholders would leave it: the text before the first
+    element, and the elements, each with the text that follows it as its tail."""
+
+    __slots__ = ("text", "elements")
+
+    def __init__(self, text: str, elements: list):
+        self.text, self.elements = text, elements
+
+
+def _alternate(parts: list, atom) -> list:
+    """[parts[0], atom(), parts[1], atom(), ... parts[-1]]."""
+    out = [parts[0]]
     for part in parts[1:]:
-        yield atom()
-        yield part
+        out += [atom(), part]
+    return out
+
+
+def _join(out: list, parts: list) -> list:
+    """Append [text, element, ..., text] to `out`, which ends with a text: the texts that meet are joined."""
+    out[-1] += parts[0]
+    out += parts[1:]
+    return out
+
+
+def _fill(element: etree.Element, parts: list):
+    """Give `element` its text and children from [text, element, text, ...], as placeholders would: an
+    empty text is left unset."""
+    element.text = parts[0] or None
+    for child, tail in zip(parts[1::2], parts[2::2]):
+        child.tail = tail or None
+        element.append(child)
+    return element
 
 
 def emphasis_pairs(flat: str) -> list | None:

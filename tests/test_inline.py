@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from markdown.extensions import Extension
-from markdown.treeprocessors import InlineProcessor
+import xml.etree.ElementTree as etree
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from puente.convert import EXTENSIONS, Converter
 from puente.inline import TRIGGERS, ProseReader, speed_up
@@ -140,6 +141,29 @@ def test_the_prose_reader_reads_prose_and_gives_way_on_anything_else():
                           "A hard  \nbreak, an &amp; entity, an a*b."))
     # The third text is the citation's "[1]", which the inline stage reads again, as Python-Markdown does.
     assert [made is not None for made in read] == [True, False, False]
+
+
+class TailMaker(Treeprocessor):
+    """Another extension's tree stage, run before the inline one: each paragraph's text becomes the tail of a
+    <span> it puts first, so the inline stage reads that text as a tail."""
+
+    def run(self, root):
+        for paragraph in root.iter("p"):
+            span = etree.Element("span")
+            span.text, span.tail, paragraph.text = "x", paragraph.text, "lead "
+            paragraph.insert(0, span)
+
+
+def test_prose_left_as_a_tail_by_an_earlier_tree_stage_converts_as_python_markdown_does():
+    ours, stock = converters()
+    for converter in (ours, stock):
+        converter.md.treeprocessors.register(TailMaker(converter.md), "tail_maker", 25)
+    body = "Call **now**, then *wait* for `help` [@a] at [the page](y.md).\n\n*Only* emphasis, then text."
+    with reads() as read:
+        html = ours.convert(page(body)).html
+    assert any(made is not None and not isinstance(made, str) for made in read)
+    assert html == stock.convert(page(body)).html
+    assert html.startswith("<p>lead <span>x</span>Call <strong>now</strong>, then <em>wait</em>")
 
 
 def test_the_prose_reader_stands_in_only_for_the_patterns_it_knows():
