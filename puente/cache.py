@@ -163,6 +163,10 @@ class Cache:
             return None
         return os.path.join(parent, mine)
 
+    def holds(self, table: str) -> bool:
+        """Tell whether a table has any entry, from the previous build or this one."""
+        return bool(self.current[table] or self.previous.get(table))
+
     def get(self, table: str, key):
         """Return the entry from the previous build (and keep it for the next), or None."""
         found = self.current[table].get(key)

@@ -423,15 +423,15 @@ def validate_front_matter(meta: dict, source: str, text: str = "") -> list[Diagn
         problems.append(Diagnostic(ERROR, "missing-title", "every page needs a title: add a line 'title: ...' "
                                    "to the front matter", source, 1))
     for key, value in meta.items():
-        line = _line_of_key(text, key)
         expected = FIELDS.get(key)
         if expected is None:
             problems.append(Diagnostic(WARNING, "unknown-key", f"unknown front matter key {key!r}"
-                                       + _key_hint(str(key)), source, line))
+                                       + _key_hint(str(key)), source, _line_of_key(text, key)))
         elif value is None or value == "" or key == "title" and isinstance(value, str) and not value.strip():
             problems.append(Diagnostic(ERROR, "front-matter-type", f"{key} is empty: write its value after "
-                                       f"'{key}:', or delete the line", source, line))
+                                       f"'{key}:', or delete the line", source, _line_of_key(text, key)))
         elif not _is_type(value, expected):
+            line = _line_of_key(text, key)  # searched for only when there is something to report there
             problems.append(Diagnostic(ERROR, "front-matter-type", _type_message(key, value, expected, text, line),
                                        source, line))
     slug = meta.get("slug")

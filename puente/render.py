@@ -308,7 +308,7 @@ def render_pages(renderer: Renderer, cache=None, processes: int | None = None,
 
 def _from_cache(renderer: Renderer, cache, page: Page, cited=()):
     """Return the cached Rendered, else the cached Fragment still valid (or None) for rendering."""
-    if cache is None:
+    if cache is None or not cache.holds("fragments"):  # a cold build: no key is worth computing
         return None
     known = cache.get("renders", _renders_key(renderer, page)) if not cited else None
     if known is not None:
