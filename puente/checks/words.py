@@ -37,30 +37,33 @@ def _spacing(encoding: str) -> bytes:
     return bytes.maketrans(spaced, b" " * len(spaced))
 
 
-SPACED = {encoding: _spacing(encoding) for encoding in ENCODINGS}
-PUNCTUATION_BYTES = {encoding: _bytes_of(PUNCTUATION, encoding) for encoding in ENCODINGS}
+SPACED = {encoding: (_spacing(encoding),) for encoding in ENCODINGS}
+"""bytes.translate's arguments, per encoding, for `spaced`."""
+UNPUNCTUATED = {encoding: (None, _bytes_of(PUNCTUATION, encoding)) for encoding in ENCODINGS}
+"""bytes.translate's arguments, per encoding, for `without_punctuation`: no table, the bytes to delete."""
 
 
 def spaced(text: str) -> str:
     """`text` with the characters that are neither word characters nor newlines replaced by spaces."""
-    for encoding in ENCODINGS:
-        try:
-            data = text.encode(encoding)
-        except UnicodeEncodeError:
-            continue
-        return data.translate(SPACED[encoding]).decode(encoding)
-    return NON_WORD.sub(" ", text)
+    found = _translated(text, SPACED)
+    return NON_WORD.sub(" ", text) if found is None else found
 
 
 def without_punctuation(text: str) -> str:
     """`text` without the characters that are neither word characters, whitespace nor apostrophes."""
+    found = _translated(text, UNPUNCTUATED)
+    return PUNCTUATION.sub("", text) if found is None else found
+
+
+def _translated(text: str, arguments: dict) -> str | None:
+    """`text` through bytes.translate in the first encoding that holds it, or None when none does."""
     for encoding in ENCODINGS:
         try:
             data = text.encode(encoding)
         except UnicodeEncodeError:
             continue
-        return data.translate(None, PUNCTUATION_BYTES[encoding]).decode(encoding)
-    return PUNCTUATION.sub("", text)
+        return data.translate(*arguments[encoding]).decode(encoding)
+    return None
 
 
 def words(text: str) -> list[str]:
