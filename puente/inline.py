@@ -71,7 +71,7 @@ class SkippingInlineProcessor(treeprocessors.InlineProcessor):
                 parent.tail = data.text
         return [(element, self.ancestors[:]) for element in data.elements]
 
-    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> "str | Prose":
         # The loop of InlineProcessor.__handleInline (name-mangled, hence the name), plus the skip.
         if isinstance(data, util.AtomicString):
             return data
@@ -160,12 +160,11 @@ class ProseReader:
 
     `read` gives what `InlineProcessor.__handleInline` and then `__processPlaceholders` would: the
     text itself when it makes no element, else `Prose`, the text with its elements in place; or None
-    for text it does not read. Code spans, links and
-    citations are made by Python-Markdown's own patterns (and the site's); only emphasis pairing is
-    done here, for the one shape whose pairing is plain: each `*` or `**` opens after a space (or the
-    text's start, or OPENS_AFTER) before a non-space, and the next run, of the same length, closes it
-    after a non-space before a space (or the end, or CLOSES_BEFORE). Nothing nests and nothing is
-    left unpaired.
+    for text it does not read. Code spans, links and citations are made by Python-Markdown's own
+    patterns (and the site's); only emphasis pairing is done here, for the one shape whose pairing
+    is plain: each `*` or `**` opens after a space (or the text's start, or OPENS_AFTER) before a
+    non-space, and the next run, of the same length, closes it after a non-space before a space (or
+    the end, or CLOSES_BEFORE). Nothing nests and nothing is left unpaired.
     """
 
     def __init__(self, code, citation, link):
