@@ -205,11 +205,7 @@ class ProseReader:
         # Only now are citations made: making one numbers it and may report it, which must happen once.
         atoms = (self._made(p) for p in pieces if not isinstance(p, str))
         parts = self._emphasized(flat, pairs, lambda: next(atoms))
-        if len(parts) == 1:
-            return parts[0]
-        for element, tail in zip(parts[1::2], parts[2::2]):
-            element.tail = tail or None
-        return Prose(parts[0], parts[1::2])
+        return Prose(parts[0], _tailed(parts)) if len(parts) > 1 else parts[0]
 
     def _code_spans(self, data: str) -> list | None:
         """The text split into strings and code elements, as the backtick pattern, which runs first, splits it."""
@@ -312,10 +308,14 @@ def _fill(element: etree.Element, parts: list):
     """Give `element` its text and children from [text, element, text, ...], as placeholders would: an
     empty text is left unset."""
     element.text = parts[0] or None
+    element.extend(_tailed(parts))
+
+
+def _tailed(parts: list) -> list:
+    """The elements of [text, element, text, ...], each given the text after it as its tail (unset if empty)."""
     for child, tail in zip(parts[1::2], parts[2::2]):
         child.tail = tail or None
-        element.append(child)
-    return element
+    return parts[1::2]
 
 
 def emphasis_pairs(flat: str) -> list | None:
