@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 PARALLEL_THRESHOLD = 50
@@ -25,14 +26,12 @@ def parallel_map(function, items, processes: int | None = None) -> list:
     without pickling it; only the items and results cross between processes.
     """
     global _FUNCTION
-    import gc
     items = list(items)
     workers = processes if processes is not None else min(os.cpu_count() or 1, 4)
-    threshold = gc.get_threshold()
-    gc.set_threshold(YOUNG_OBJECTS, *threshold[1:])  # forked workers inherit it
-    try:
+    with _fewer_collections():
         if len(items) <= PARALLEL_THRESHOLD or workers < 2 or not _can_fork():
             return [function(item) for item in items]
+        import gc
         import multiprocessing
         _FUNCTION = function
         gc.freeze()  # workers' collections then skip what they inherit, and do not copy its memory by touching it
@@ -43,6 +42,16 @@ def parallel_map(function, items, processes: int | None = None) -> list:
         finally:
             gc.unfreeze()
             _FUNCTION = None
+
+
+@contextlib.contextmanager
+def _fewer_collections():
+    """Run the cyclic collector every YOUNG_OBJECTS allocations inside the block (forked workers inherit it)."""
+    import gc
+    threshold = gc.get_threshold()
+    gc.set_threshold(YOUNG_OBJECTS, *threshold[1:])
+    try:
+        yield
     finally:
         gc.set_threshold(*threshold)
 
