@@ -270,7 +270,8 @@ def _count_word(word: str, lang: str) -> int:
         phones = get_cmudict(lang)[word][0]
         return sum(1 for p in phones if p[-1].isdigit())
     except (TypeError, IndexError, KeyError):
-        return len(textstat_backend().utils._get_pyphen.get_pyphen(lang).positions(word)) + 1  # loading pyphen's dictionary takes 0.1 s a language
+        hyphenation = textstat_backend().utils._get_pyphen.get_pyphen(lang)  # loading it takes 0.1 s a language
+        return len(hyphenation.positions(word)) + 1
 
 
 def get_cmudict(lang: str):
